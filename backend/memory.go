@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,7 +47,7 @@ func (m *Memory) Open(ctx context.Context, name string) (Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &memReader{r: bytes.NewReader(b.data), size: int64(len(b.data))}, nil
+	return &memReader{ctx: ctx, r: bytes.NewReader(b.data), size: int64(len(b.data))}, nil
 }
 
 // Stat implements Backend.
@@ -93,6 +95,9 @@ func (m *Memory) Delete(ctx context.Context, name string) error {
 // List implements Backend. The walk sees a snapshot of the names taken when
 // it starts.
 func (m *Memory) List(ctx context.Context, prefix string, fn func(Info) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	m.mu.RLock()
 	var infos []Info
 	for name, b := range m.blobs {
@@ -116,18 +121,24 @@ func (m *Memory) List(ctx context.Context, prefix string, fn func(Info) error) e
 func (m *Memory) Probe(ctx context.Context) error { return ctx.Err() }
 
 type memWriter struct {
-	m     *Memory
-	ctx   context.Context
-	name  string
-	buf   bytes.Buffer
-	spent bool
+	m         *Memory
+	ctx       context.Context
+	name      string
+	buf       bytes.Buffer
+	err       error // first Write error; poisons the Writer
+	spent     bool  // Commit or Abort was called
+	committed bool
 }
 
 func (w *memWriter) Write(p []byte) (int, error) {
 	if w.spent {
 		return 0, ErrSpent
 	}
+	if w.err != nil {
+		return 0, w.err
+	}
 	if err := w.ctx.Err(); err != nil {
+		w.err = err
 		return 0, err
 	}
 	return w.buf.Write(p)
@@ -138,7 +149,12 @@ func (w *memWriter) Commit() error {
 		return ErrSpent
 	}
 	w.spent = true
-	if err := w.ctx.Err(); err != nil {
+	err := w.err
+	if err == nil {
+		err = w.ctx.Err()
+	}
+	if err != nil {
+		w.buf = bytes.Buffer{}
 		return err
 	}
 	data := bytes.Clone(w.buf.Bytes())
@@ -146,20 +162,41 @@ func (w *memWriter) Commit() error {
 	w.m.mu.Lock()
 	w.m.blobs[w.name] = memBlob{data: data, modTime: time.Now()}
 	w.m.mu.Unlock()
+	w.committed = true
 	return nil
 }
 
 func (w *memWriter) Abort() error {
+	if w.committed {
+		return ErrSpent
+	}
 	w.spent = true
 	w.buf = bytes.Buffer{}
 	return nil
 }
 
 type memReader struct {
-	r    *bytes.Reader
-	size int64
+	ctx    context.Context
+	r      *bytes.Reader
+	size   int64
+	closed atomic.Bool
 }
 
-func (r *memReader) ReadAt(p []byte, off int64) (int, error) { return r.r.ReadAt(p, off) }
-func (r *memReader) Close() error                            { return nil }
-func (r *memReader) Size() int64                             { return r.size }
+func (r *memReader) ReadAt(p []byte, off int64) (int, error) {
+	if r.closed.Load() {
+		return 0, fs.ErrClosed
+	}
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.ReadAt(p, off)
+}
+
+func (r *memReader) Close() error {
+	if r.closed.Swap(true) {
+		return fs.ErrClosed
+	}
+	return nil
+}
+
+func (r *memReader) Size() int64 { return r.size }

@@ -1,0 +1,549 @@
+package cellar
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cellarhq/cellar/erasure"
+	"github.com/cellarhq/cellar/index"
+)
+
+// Bucket is a handle on one bucket of a Store. It is cheap to make and
+// safe for concurrent use.
+type Bucket struct {
+	s    *Store
+	name string
+}
+
+// Name is the bucket's name.
+func (b *Bucket) Name() string { return b.name }
+
+// Info describes the bucket.
+func (b *Bucket) Info(ctx context.Context) (BucketInfo, error) {
+	if err := b.s.check(); err != nil {
+		return BucketInfo{}, err
+	}
+	rec, err := b.s.bucketRecord(ctx, b.name)
+	if err != nil {
+		return BucketInfo{}, err
+	}
+	return BucketInfo{Name: b.name, Created: rec.Created, Region: rec.Region, Versioning: rec.Versioning}, nil
+}
+
+// Versioning returns the bucket's versioning state.
+func (b *Bucket) Versioning(ctx context.Context) (VersioningState, error) {
+	info, err := b.Info(ctx)
+	return info.Versioning, err
+}
+
+// SetVersioning enables or suspends versioning. Once enabled, a bucket can
+// be suspended but never made unversioned again.
+func (b *Bucket) SetVersioning(ctx context.Context, state VersioningState) error {
+	if err := b.s.check(); err != nil {
+		return err
+	}
+	if state != VersioningEnabled && state != VersioningSuspended {
+		return fmt.Errorf("%w: versioning state %q: want Enabled or Suspended", ErrInvalidArgument, state)
+	}
+	b.s.buckets.Lock()
+	defer b.s.buckets.Unlock()
+	rec, err := b.s.bucketRecord(ctx, b.name)
+	if err != nil {
+		return err
+	}
+	rec.Versioning = state
+	v, _ := json.Marshal(rec)
+	var batch index.Batch
+	batch.Set(bucketKey(b.name), v)
+	return b.s.idx.Apply(ctx, &batch)
+}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// Put stores the body read from r under key and returns the new version.
+// The object is durable and visible to every reader when Put returns, and
+// not before; a failed Put leaves the previous object untouched. A nil r is
+// an empty body.
+func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOptions) (ObjectInfo, error) {
+	s := b.s
+	if opts == nil {
+		opts = &PutOptions{}
+	}
+	if err := s.check(); err != nil {
+		return ObjectInfo{}, err
+	}
+	if err := ValidKey(key); err != nil {
+		return ObjectInfo{}, err
+	}
+	if _, err := s.bucketRecord(ctx, b.name); err != nil {
+		return ObjectInfo{}, err
+	}
+	md, err := normalizeMetadata(opts.Metadata)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if opts.Size < 0 {
+		return ObjectInfo{}, fmt.Errorf("%w: PutOptions.Size %d is negative", ErrInvalidArgument, opts.Size)
+	}
+	if opts.Size > MaxPutSize {
+		return ObjectInfo{}, fmt.Errorf("%w: %d bytes in one put, limit %d (use a multipart upload)", ErrEntityTooLarge, opts.Size, int64(MaxPutSize))
+	}
+	if opts.IfNoneMatch != "" && opts.IfNoneMatch != "*" {
+		return ObjectInfo{}, fmt.Errorf("%w: IfNoneMatch must be \"*\"", ErrInvalidArgument)
+	}
+	contentType := opts.ContentType
+	if contentType == "" {
+		contentType = "binary/octet-stream"
+	}
+
+	data, err := s.writeData(ctx, r, opts.Size, MaxPutSize)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	rec := &versionRecord{
+		Bucket:      b.name,
+		Key:         key,
+		Size:        data.seg.Size,
+		ETag:        data.seg.ETag,
+		ContentType: contentType,
+		Metadata:    md,
+		Segments:    []segment{data.seg},
+	}
+	err = s.commitVersion(ctx, rec, putConditions{ifMatch: opts.IfMatch, ifNoneMatch: opts.IfNoneMatch}, data)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	info := rec.info()
+	info.IsLatest = true
+	return info, nil
+}
+
+// pendingData is object data written to the zones but not yet committed.
+type pendingData struct {
+	w   *erasure.Writer
+	seg segment
+}
+
+func (p *pendingData) abort(s *Store) {
+	p.w.Abort()
+	s.setInflight(p.seg.DataID, false)
+}
+
+// writeData streams r into a new erasure-coded blob set, computing its MD5.
+// size is the declared length or 0 for unknown; limit caps unknown lengths.
+func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64) (*pendingData, error) {
+	p := s.opts.params()
+	dataID := newDataID()
+	placement, err := erasure.Place(len(s.zones), p, seedOf(dataID), s.opts.AllowWeakPlacement)
+	if err != nil {
+		return nil, err
+	}
+	s.setInflight(dataID, true)
+	w, err := erasure.NewWriter(ctx, &erasure.WriteOptions{
+		Params: p, Zones: s.zones, Placement: placement, DataID: dataID, Quorum: s.opts.WriteQuorum,
+	})
+	if err != nil {
+		s.setInflight(dataID, false)
+		return nil, s.writeError(err)
+	}
+	pd := &pendingData{w: w, seg: segment{DataID: dataID, K: p.DataShards, M: p.ParityShards, BlockSize: p.BlockSize, Placement: placement}}
+	h := md5.New()
+	bufp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bufp)
+	buf := *bufp
+	var n int64
+	if r == nil {
+		r = strings.NewReader("")
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			pd.abort(s)
+			return nil, err
+		}
+		want := int64(len(buf))
+		if size > 0 {
+			want = min(want, size-n)
+			if want == 0 {
+				// Declared length reached: the body must end here.
+				var one [1]byte
+				m, _ := io.ReadFull(r, one[:])
+				if m > 0 {
+					pd.abort(s)
+					return nil, fmt.Errorf("%w: body longer than the declared %d bytes", ErrIncompleteBody, size)
+				}
+				break
+			}
+		}
+		m, rerr := io.ReadFull(r, buf[:want])
+		if m > 0 {
+			n += int64(m)
+			if size == 0 && n > limit {
+				pd.abort(s)
+				return nil, fmt.Errorf("%w: body over %d bytes", ErrEntityTooLarge, limit)
+			}
+			h.Write(buf[:m])
+			if _, err := w.Write(buf[:m]); err != nil {
+				pd.abort(s)
+				return nil, s.writeError(err)
+			}
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			if size > 0 && n < size {
+				pd.abort(s)
+				return nil, fmt.Errorf("%w: body ended after %d of the declared %d bytes", ErrIncompleteBody, n, size)
+			}
+			break
+		}
+		if rerr != nil {
+			pd.abort(s)
+			return nil, fmt.Errorf("cellar: read body: %w", rerr)
+		}
+	}
+	pd.seg.Size = n
+	pd.seg.ETag = hex.EncodeToString(h.Sum(nil))
+	return pd, nil
+}
+
+func (s *Store) writeError(err error) error {
+	if errors.Is(err, erasure.ErrQuorum) && !errors.Is(err, ErrQuorum) {
+		return fmt.Errorf("%w: %w", ErrQuorum, err)
+	}
+	return err
+}
+
+func seedOf(dataID string) uint64 {
+	v, _ := strconv.ParseUint(dataID[:16], 16, 64)
+	return v
+}
+
+type putConditions struct {
+	ifMatch, ifNoneMatch string
+}
+
+// commitVersion makes rec the key's newest version: under the key's lock it
+// checks the conditions, gives rec its sequence number and version ID,
+// commits the data's shards (if any) with rec in their trailers, and
+// commits one index batch. Data replaced by a null version is queued for
+// deletion after the grace period.
+func (s *Store) commitVersion(ctx context.Context, rec *versionRecord, cond putConditions, data *pendingData) (err error) {
+	if data != nil {
+		defer func() {
+			if err != nil {
+				data.abort(s)
+			} else {
+				s.setInflight(data.seg.DataID, false)
+			}
+		}()
+	}
+	unlock := s.keys.lock(rec.Bucket, rec.Key)
+	defer unlock()
+	s.buckets.RLock()
+	defer s.buckets.RUnlock()
+	brec, err := s.bucketRecord(ctx, rec.Bucket)
+	if err != nil {
+		return err
+	}
+	versions, err := s.keyVersions(ctx, rec.Bucket, rec.Key)
+	if err != nil {
+		return err
+	}
+	var cur *versionRecord
+	if len(versions) > 0 && !versions[0].DeleteMarker {
+		cur = versions[0]
+	}
+	if cond.ifNoneMatch == "*" && cur != nil {
+		return fmt.Errorf("%w: %s/%s exists (If-None-Match: *)", ErrPreconditionFailed, rec.Bucket, rec.Key)
+	}
+	if cond.ifMatch != "" {
+		if cur == nil {
+			return fmt.Errorf("%w: %s/%s (If-Match)", ErrNoSuchKey, rec.Bucket, rec.Key)
+		}
+		if !etagMatches(cond.ifMatch, cur.ETag) {
+			return fmt.Errorf("%w: If-Match %s, ETag is %q", ErrPreconditionFailed, cond.ifMatch, cur.ETag)
+		}
+	}
+	var newest uint64
+	if len(versions) > 0 {
+		newest = versions[0].Seq
+	}
+	rec.Seq = s.nextSeq(newest)
+	rec.LastModified = s.now()
+	rec.VersionID = "null"
+	if brec.Versioning == VersioningEnabled {
+		rec.VersionID = makeVersionID(rec.Seq)
+	}
+
+	var batch index.Batch
+	if data != nil {
+		res, err := data.w.Commit(rec.marshal())
+		if err != nil {
+			return s.writeError(err)
+		}
+		batch.Set(dataRefKey(data.seg.DataID), nil)
+		if len(res.Missing) > 0 {
+			addHealWork(&batch, data.seg, res.Missing)
+			s.log.Warn("cellar: write missed shards", "bucket", rec.Bucket, "key", rec.Key, "data", data.seg.DataID, "shards", res.Missing)
+		}
+	}
+	if rec.VersionID == "null" {
+		for _, v := range versions {
+			if v.VersionID == "null" {
+				s.removeVersion(&batch, v)
+				break
+			}
+		}
+	}
+	enc := rec.marshal()
+	batch.Set(versionKey(rec.Bucket, rec.Key, rec.Seq), enc)
+	if rec.DeleteMarker {
+		batch.Delete(latestKey(rec.Bucket, rec.Key))
+	} else {
+		batch.Set(latestKey(rec.Bucket, rec.Key), enc)
+	}
+	if err := s.idx.Apply(ctx, &batch); err != nil {
+		return fmt.Errorf("cellar: commit %s/%s: %w", rec.Bucket, rec.Key, err)
+	}
+	return nil
+}
+
+// removeVersion adds to batch the removal of version v and queues its data
+// for deletion once the grace period is over. It does not touch the latest
+// pointer.
+func (s *Store) removeVersion(batch *index.Batch, v *versionRecord) {
+	batch.Delete(versionKey(v.Bucket, v.Key, v.Seq))
+	due := s.now().Add(max(s.opts.DeleteGrace, 0)).UnixNano()
+	for _, seg := range v.Segments {
+		batch.Set(garbageKey(due, seg.DataID), seg.marshal())
+	}
+}
+
+// makeVersionID makes a version ID for a versioned put: the sequence number
+// in hex, which sorts versions by time, and random hex.
+func makeVersionID(seq uint64) string {
+	return fmt.Sprintf("%016x", seq) + newDataID()[:16]
+}
+
+// keyVersions returns every version of a key, newest first.
+func (s *Store) keyVersions(ctx context.Context, bucket, key string) ([]*versionRecord, error) {
+	p := versionsPrefix(bucket, key)
+	it, err := s.idx.NewIter(ctx, p, index.PrefixEnd(p))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []*versionRecord
+	for ok := it.First(); ok; ok = it.Next() {
+		rec, err := unmarshalRecord(it.Value())
+		if err != nil {
+			return nil, fmt.Errorf("cellar: %s/%s: %w", bucket, key, err)
+		}
+		out = append(out, rec)
+	}
+	return out, it.Error()
+}
+
+// findVersion looks up one version of a key by its ID.
+func (s *Store) findVersion(ctx context.Context, bucket, key, id string) (*versionRecord, error) {
+	if id != "null" {
+		if len(id) != 32 {
+			return nil, fmt.Errorf("%w: invalid version ID %q", ErrInvalidArgument, id)
+		}
+		seq, err := strconv.ParseUint(id[:16], 16, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%w: invalid version ID %q", ErrInvalidArgument, id)
+		}
+		v, err := s.idx.Get(ctx, versionKey(bucket, key, seq))
+		if errors.Is(err, index.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %s/%s version %s", ErrNoSuchVersion, bucket, key, id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		rec, err := unmarshalRecord(v)
+		if err != nil {
+			return nil, err
+		}
+		if rec.VersionID != id {
+			return nil, fmt.Errorf("%w: %s/%s version %s", ErrNoSuchVersion, bucket, key, id)
+		}
+		return rec, nil
+	}
+	versions, err := s.keyVersions(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range versions {
+		if v.VersionID == "null" {
+			return v, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s/%s version null", ErrNoSuchVersion, bucket, key)
+}
+
+// resolve finds the version a Get or Head reads.
+func (b *Bucket) resolve(ctx context.Context, key string, opts *GetOptions) (*versionRecord, error) {
+	s := b.s
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := ValidKey(key); err != nil {
+		return nil, err
+	}
+	if _, err := s.bucketRecord(ctx, b.name); err != nil {
+		return nil, err
+	}
+	if opts != nil && opts.VersionID != "" {
+		rec, err := s.findVersion(ctx, b.name, key, opts.VersionID)
+		if err != nil {
+			return nil, err
+		}
+		if rec.DeleteMarker {
+			return nil, &DeleteMarkerError{Bucket: b.name, Key: key, VersionID: rec.VersionID, Err: ErrMethodNotAllowed}
+		}
+		return rec, nil
+	}
+	v, err := s.idx.Get(ctx, latestKey(b.name, key))
+	if errors.Is(err, index.ErrNotFound) {
+		// Say whether a delete marker hides the key, as S3 does.
+		versions, verr := s.keyVersions(ctx, b.name, key)
+		if verr == nil && len(versions) > 0 && versions[0].DeleteMarker {
+			return nil, &DeleteMarkerError{Bucket: b.name, Key: key, VersionID: versions[0].VersionID, Err: ErrNoSuchKey}
+		}
+		return nil, fmt.Errorf("%w: %s/%s", ErrNoSuchKey, b.name, key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return unmarshalRecord(v)
+}
+
+// Head returns the object's description without opening its data.
+func (b *Bucket) Head(ctx context.Context, key string, opts *GetOptions) (ObjectInfo, error) {
+	rec, err := b.resolve(ctx, key, opts)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	info := rec.info()
+	info.IsLatest = opts == nil || opts.VersionID == "" || b.isLatest(ctx, rec)
+	if err := opts.checkConditions(&info); err != nil {
+		return info, err
+	}
+	return info, nil
+}
+
+func (b *Bucket) isLatest(ctx context.Context, rec *versionRecord) bool {
+	versions, err := b.s.keyVersions(ctx, rec.Bucket, rec.Key)
+	return err == nil && len(versions) > 0 && versions[0].Seq == rec.Seq
+}
+
+// Get opens the object for reading. ctx governs the returned Object's whole
+// life. The caller must Close it.
+func (b *Bucket) Get(ctx context.Context, key string, opts *GetOptions) (*Object, error) {
+	rec, err := b.resolve(ctx, key, opts)
+	if err != nil {
+		return nil, err
+	}
+	info := rec.info()
+	if err := opts.checkConditions(&info); err != nil {
+		return nil, err
+	}
+	o := b.s.newObject(ctx, rec)
+	o.info.IsLatest = opts == nil || opts.VersionID == "" || b.isLatest(ctx, rec)
+	return o, nil
+}
+
+// Delete deletes the key's current object, or with DeleteOptions.VersionID
+// one version for good, with S3's semantics: in a versioned bucket a
+// delete without a version ID adds a delete marker; in a suspended bucket
+// it replaces the null version with a null delete marker; in an
+// unversioned bucket it removes the object. Deleting a key that does not
+// exist succeeds. The removed data is deleted after the grace period.
+func (b *Bucket) Delete(ctx context.Context, key string, opts *DeleteOptions) (DeleteResult, error) {
+	s := b.s
+	if err := s.check(); err != nil {
+		return DeleteResult{}, err
+	}
+	if err := ValidKey(key); err != nil {
+		return DeleteResult{}, err
+	}
+	if opts != nil && opts.VersionID != "" {
+		return b.deleteVersion(ctx, key, opts.VersionID)
+	}
+	brec, err := s.bucketRecord(ctx, b.name)
+	if err != nil {
+		return DeleteResult{}, err
+	}
+	if brec.Versioning == VersioningUnversioned {
+		unlock := s.keys.lock(b.name, key)
+		defer unlock()
+		s.buckets.RLock()
+		defer s.buckets.RUnlock()
+		if _, err := s.bucketRecord(ctx, b.name); err != nil {
+			return DeleteResult{}, err
+		}
+		versions, err := s.keyVersions(ctx, b.name, key)
+		if err != nil || len(versions) == 0 {
+			return DeleteResult{}, err
+		}
+		var batch index.Batch
+		for _, v := range versions {
+			s.removeVersion(&batch, v)
+		}
+		batch.Delete(latestKey(b.name, key))
+		return DeleteResult{}, s.idx.Apply(ctx, &batch)
+	}
+	marker := &versionRecord{Bucket: b.name, Key: key, DeleteMarker: true}
+	if err := s.commitVersion(ctx, marker, putConditions{}, nil); err != nil {
+		return DeleteResult{}, err
+	}
+	return DeleteResult{VersionID: marker.VersionID, DeleteMarker: true}, nil
+}
+
+func (b *Bucket) deleteVersion(ctx context.Context, key, id string) (DeleteResult, error) {
+	s := b.s
+	unlock := s.keys.lock(b.name, key)
+	defer unlock()
+	s.buckets.RLock()
+	defer s.buckets.RUnlock()
+	if _, err := s.bucketRecord(ctx, b.name); err != nil {
+		return DeleteResult{}, err
+	}
+	versions, err := s.keyVersions(ctx, b.name, key)
+	if err != nil {
+		return DeleteResult{}, err
+	}
+	if id != "null" {
+		if _, err := strconv.ParseUint(id[:min(16, len(id))], 16, 64); err != nil || len(id) != 32 {
+			return DeleteResult{}, fmt.Errorf("%w: invalid version ID %q", ErrInvalidArgument, id)
+		}
+	}
+	for i, v := range versions {
+		if v.VersionID != id {
+			continue
+		}
+		var batch index.Batch
+		s.removeVersion(&batch, v)
+		if i == 0 {
+			// The current version goes: the next one, if any, becomes current.
+			if len(versions) > 1 && !versions[1].DeleteMarker {
+				batch.Set(latestKey(b.name, key), versions[1].marshal())
+			} else {
+				batch.Delete(latestKey(b.name, key))
+			}
+		}
+		if err := s.idx.Apply(ctx, &batch); err != nil {
+			return DeleteResult{}, err
+		}
+		return DeleteResult{VersionID: id, DeleteMarker: v.DeleteMarker}, nil
+	}
+	// S3 answers a delete of a version that is not there with success.
+	return DeleteResult{VersionID: id}, nil
+}

@@ -1,0 +1,76 @@
+// Package cellar is an S3-style object store that Go programs import.
+//
+// A Store holds buckets of versioned objects. Object data is Reed-Solomon
+// coded (RS(k,m), default RS(4,2)) into shards spread over pluggable
+// backends, one per simulated availability zone; each shard block carries
+// its BLAKE3 hash and is verified before use. Metadata lives in an ordered
+// index, Pebble by default.
+//
+//	st, err := cellar.Open(ctx, &cellar.Options{Dir: "data"})
+//	err = st.CreateBucket(ctx, "photos", nil)
+//	info, err := st.Bucket("photos").Put(ctx, "cat.jpg", f, &cellar.PutOptions{ContentType: "image/jpeg"})
+//	obj, err := st.Bucket("photos").Get(ctx, "cat.jpg", nil) // io.ReadSeekCloser and io.ReaderAt
+//
+// # Write path
+//
+// A Put validates its input, streams the body into a fresh data set (a
+// random data ID, never the key) while computing its MD5, and only then,
+// under a lock on the key, checks conditions, assigns the commit sequence
+// number and version ID, writes the version record into every shard's
+// trailer, commits the shards (fsynced and atomically published by each
+// zone; at least the write quorum must succeed) and commits one synced
+// index batch holding the version record, the key's latest pointer, the
+// data reference and any replaced data queued for deferred deletion. A
+// crash before the index commit leaves the old object intact and orphaned
+// shards, which SweepOrphans removes; after it the new object is durable
+// and visible. Shards that missed a write are queued for healing.
+//
+// # Consistency
+//
+// Reads go to the index, so once Put, Delete or a bucket operation returns,
+// every Get, Head and List sees it. Writers to one key are ordered by their
+// commit under the key's lock: the last commit wins and versions keep that
+// order. Conditional puts (IfNoneMatch "*", IfMatch) are checked under the
+// same lock as the commit, so they are atomic.
+//
+// # Deferred deletion
+//
+// Replaced and deleted data is queued with a due time (Options.DeleteGrace
+// after the change) and removed by Sweep, which a background goroutine runs
+// every Options.SweepInterval. Data that an open Object still reads is
+// kept until the Object is closed, so a reader mid-stream survives an
+// overwrite or delete of its key. Work that fails (a zone offline) stays
+// queued; nothing is dropped.
+//
+// # Index layout
+//
+// Every index key begins with one byte naming its space. Bucket names and
+// object keys are escaped with index.AppendEscapedString, which keeps
+// bytewise order and is prefix-free.
+//
+//	B esc(bucket)                       bucket record (JSON: creation time, versioning, region)
+//	L esc(bucket) esc(key)              version record of the current version; live objects only
+//	V esc(bucket) esc(key) ^seq(8)      version record; newest first per key
+//	D dataID                            data referenced by a committed record
+//	G due(8) dataID                     segment to delete once due
+//	H dataID / shard(2)                 segment with a shard to rebuild
+//
+// A version record is a format byte and a list of tagged fields (see
+// record.go); unknown fields are skipped, so fields can be added freely.
+// Listing reads only the L space: one entry per live key, and one seek to
+// skip everything under a delimiter's common prefix, so a page costs
+// O(page), not O(bucket).
+//
+// # Decisions where S3 is silent or the store differs
+//
+//   - Version IDs are 32 hex digits: the commit sequence number then 64
+//     random bits. Unversioned and suspended buckets use "null".
+//   - User metadata names are stored lowercased, as S3 does; they must be
+//     HTTP tokens and values printable, since they travel as headers.
+//   - A content type left empty is stored as binary/octet-stream, as S3
+//     does.
+//   - Deleting a version ID that does not exist succeeds, as S3 does;
+//     a malformed version ID is ErrInvalidArgument.
+//   - MaxKeys over 1000 lists 1000 and says IsTruncated, as S3 does.
+//   - Store.Close does not close an Index or Zones the caller passed in.
+package cellar

@@ -1,0 +1,67 @@
+package cellar
+
+import (
+	"errors"
+	"io/fs"
+
+	"github.com/cellarhq/cellar/erasure"
+)
+
+// Sentinel errors. Compare with errors.Is: the store wraps them with
+// details (the bucket, key or field at fault).
+var (
+	ErrNoSuchBucket        = errors.New("cellar: no such bucket")
+	ErrNoSuchKey           = &notExistError{"cellar: no such key"}
+	ErrNoSuchVersion       = &notExistError{"cellar: no such version"}
+	ErrBucketAlreadyExists = errors.New("cellar: bucket already exists")
+	ErrBucketNotEmpty      = errors.New("cellar: bucket not empty")
+	ErrInvalidBucketName   = errors.New("cellar: invalid bucket name")
+	ErrInvalidKey          = errors.New("cellar: invalid key")
+	ErrMetadataTooLarge    = errors.New("cellar: metadata too large")
+	ErrInvalidMetadata     = errors.New("cellar: invalid metadata")
+	ErrEntityTooLarge      = errors.New("cellar: entity too large")
+	ErrIncompleteBody      = errors.New("cellar: body length does not match declared size")
+	ErrInvalidArgument     = errors.New("cellar: invalid argument")
+	ErrPreconditionFailed  = errors.New("cellar: precondition failed")
+	ErrNotModified         = errors.New("cellar: not modified")
+	ErrMethodNotAllowed    = errors.New("cellar: method not allowed")
+	ErrClosed              = errors.New("cellar: store closed")
+	ErrInvalidOptions      = errors.New("cellar: invalid options")
+
+	// ErrQuorum reports that too few zones took a write, or that too few
+	// shards of an object could be read. It matches erasure.ErrQuorum too.
+	ErrQuorum = &wrapSentinel{"cellar: quorum not reached", erasure.ErrQuorum}
+	// ErrCorrupt reports data that failed verification beyond repair.
+	ErrCorrupt = errors.New("cellar: data corrupt beyond repair")
+)
+
+// notExistError is a sentinel that also matches fs.ErrNotExist.
+type notExistError struct{ msg string }
+
+func (e *notExistError) Error() string        { return e.msg }
+func (e *notExistError) Is(target error) bool { return target == fs.ErrNotExist }
+
+// wrapSentinel is a sentinel that also matches a lower layer's sentinel.
+type wrapSentinel struct {
+	msg   string
+	inner error
+}
+
+func (e *wrapSentinel) Error() string        { return e.msg }
+func (e *wrapSentinel) Is(target error) bool { return target == e.inner }
+
+// DeleteMarkerError is returned by Get and Head when the key's current
+// version is a delete marker. It matches ErrNoSuchKey (or, when a delete
+// marker was asked for by version ID, ErrMethodNotAllowed) and carries the
+// marker's version ID, as S3 reports it in x-amz-delete-marker and
+// x-amz-version-id.
+type DeleteMarkerError struct {
+	Bucket, Key, VersionID string
+	Err                    error
+}
+
+func (e *DeleteMarkerError) Error() string {
+	return e.Err.Error() + ": " + e.Bucket + "/" + e.Key + " is a delete marker (version " + e.VersionID + ")"
+}
+
+func (e *DeleteMarkerError) Unwrap() error { return e.Err }

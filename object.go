@@ -1,0 +1,364 @@
+package cellar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cellarhq/cellar/erasure"
+	"github.com/cellarhq/cellar/index"
+)
+
+// StorageClassStandard is the storage class of objects put without one.
+const StorageClassStandard = "STANDARD"
+
+// ObjectInfo describes one version of an object.
+type ObjectInfo struct {
+	Bucket       string
+	Key          string
+	VersionID    string // "null" for the null version (unversioned buckets)
+	Size         int64
+	ETag         string // hex MD5 of the body, no quotes; multipart: hex-N
+	LastModified time.Time
+	ContentType  string
+	Metadata     map[string]string // user metadata, names lowercased
+	StorageClass string
+	IsLatest     bool
+	DeleteMarker bool
+}
+
+func (r *versionRecord) info() ObjectInfo {
+	sc := r.StorageClass
+	if sc == "" && !r.DeleteMarker {
+		sc = StorageClassStandard
+	}
+	return ObjectInfo{
+		Bucket:       r.Bucket,
+		Key:          r.Key,
+		VersionID:    r.VersionID,
+		Size:         r.Size,
+		ETag:         r.ETag,
+		LastModified: r.LastModified,
+		ContentType:  r.ContentType,
+		Metadata:     r.Metadata,
+		StorageClass: sc,
+		DeleteMarker: r.DeleteMarker,
+	}
+}
+
+// PutOptions configure Bucket.Put. A nil *PutOptions is the zero value.
+type PutOptions struct {
+	// ContentType is stored and returned with the object. Empty means
+	// binary/octet-stream, as S3 does.
+	ContentType string
+	// Metadata is user metadata: at most 2 KiB of names and values.
+	Metadata map[string]string
+	// Size is the body's length when the caller knows it, 0 when not. A
+	// body shorter or longer than Size fails with ErrIncompleteBody.
+	Size int64
+	// IfNoneMatch "*" writes only if the key has no current object.
+	IfNoneMatch string
+	// IfMatch writes only if the key's current object has this ETag
+	// (quoted or not).
+	IfMatch string
+}
+
+// GetOptions configure Get and Head. A nil *GetOptions is the zero value.
+// The conditions follow S3 (RFC 7232): IfMatch, if set, decides alone over
+// IfUnmodifiedSince; IfNoneMatch, if set, decides alone over
+// IfModifiedSince. A failed IfMatch or IfUnmodifiedSince is
+// ErrPreconditionFailed; a failed IfNoneMatch or IfModifiedSince is
+// ErrNotModified.
+type GetOptions struct {
+	// VersionID reads that version instead of the current one.
+	VersionID         string
+	IfMatch           string
+	IfNoneMatch       string
+	IfModifiedSince   time.Time
+	IfUnmodifiedSince time.Time
+}
+
+// DeleteOptions configure Bucket.Delete. A nil *DeleteOptions is the zero
+// value.
+type DeleteOptions struct {
+	// VersionID removes that version for good instead of deleting the
+	// current object.
+	VersionID string
+}
+
+// DeleteResult reports what Delete did, as S3 does in x-amz-version-id and
+// x-amz-delete-marker.
+type DeleteResult struct {
+	// VersionID is the version removed, or the delete marker created.
+	VersionID string
+	// DeleteMarker is true when a delete marker was created or removed.
+	DeleteMarker bool
+}
+
+func etagMatches(cond, etag string) bool {
+	if cond == "*" {
+		return true
+	}
+	for _, c := range splitETags(cond) {
+		if c == "*" || c == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// splitETags splits an If-Match style list of (possibly quoted, possibly
+// weak) entity tags.
+func splitETags(s string) []string {
+	var out []string
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && (s[i] == ' ' || s[i] == ',' || s[i] == '\t') {
+			i++
+		}
+		s = s[i:]
+		if s == "" {
+			break
+		}
+		if len(s) > 2 && s[:2] == "W/" {
+			s = s[2:]
+		}
+		if s[0] == '"' {
+			end := 1
+			for end < len(s) && s[end] != '"' {
+				end++
+			}
+			out = append(out, s[1:min(end, len(s))])
+			s = s[min(end+1, len(s)):]
+			continue
+		}
+		end := 0
+		for end < len(s) && s[end] != ',' {
+			end++
+		}
+		out = append(out, trimSpace(s[:end]))
+		s = s[end:]
+	}
+	return out
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// checkConditions applies S3's precedence of If-* conditions.
+func (o *GetOptions) checkConditions(info *ObjectInfo) error {
+	if o == nil {
+		return nil
+	}
+	modified := info.LastModified.Truncate(time.Second)
+	if o.IfMatch != "" {
+		if !etagMatches(o.IfMatch, info.ETag) {
+			return fmt.Errorf("%w: If-Match %s, ETag is %q", ErrPreconditionFailed, o.IfMatch, info.ETag)
+		}
+	} else if !o.IfUnmodifiedSince.IsZero() && modified.After(o.IfUnmodifiedSince) {
+		return fmt.Errorf("%w: modified at %v, after If-Unmodified-Since", ErrPreconditionFailed, modified)
+	}
+	if o.IfNoneMatch != "" {
+		if etagMatches(o.IfNoneMatch, info.ETag) {
+			return fmt.Errorf("%w: If-None-Match %s", ErrNotModified, o.IfNoneMatch)
+		}
+	} else if !o.IfModifiedSince.IsZero() && !modified.After(o.IfModifiedSince) {
+		return fmt.Errorf("%w: not modified since %v", ErrNotModified, o.IfModifiedSince)
+	}
+	return nil
+}
+
+// Object is one version of an object opened for reading. It is an
+// io.ReadSeekCloser for streaming and an io.ReaderAt for random access;
+// each read fetches and verifies only the erasure blocks it touches. The
+// context given to Get governs the Object's whole life. ReadAt may be
+// called concurrently; Read and Seek may not.
+type Object struct {
+	s    *Store
+	ctx  context.Context
+	info ObjectInfo
+	rec  *versionRecord
+	ids  []string
+	ends []int64 // ends[i] is the offset just past segment i
+
+	mu      sync.Mutex
+	readers []*erasure.Reader
+	pos     int64
+	closed  bool
+}
+
+var (
+	_ io.ReadSeekCloser = (*Object)(nil)
+	_ io.ReaderAt       = (*Object)(nil)
+)
+
+func (s *Store) newObject(ctx context.Context, rec *versionRecord) *Object {
+	o := &Object{s: s, ctx: ctx, info: rec.info(), rec: rec, readers: make([]*erasure.Reader, len(rec.Segments))}
+	o.info.IsLatest = true
+	var end int64
+	for _, seg := range rec.Segments {
+		end += seg.Size
+		o.ends = append(o.ends, end)
+		o.ids = append(o.ids, seg.DataID)
+	}
+	s.hold(o.ids)
+	return o
+}
+
+// Info describes the object.
+func (o *Object) Info() ObjectInfo { return o.info }
+
+// Size is the object's length in bytes.
+func (o *Object) Size() int64 { return o.info.Size }
+
+// Read implements io.Reader.
+func (o *Object) Read(p []byte) (int, error) {
+	if o.pos >= o.info.Size {
+		if o.isClosed() {
+			return 0, ErrClosed
+		}
+		return 0, io.EOF
+	}
+	n, err := o.ReadAt(p, o.pos)
+	o.pos += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+// Seek implements io.Seeker.
+func (o *Object) Seek(offset int64, whence int) (int64, error) {
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = o.pos + offset
+	case io.SeekEnd:
+		abs = o.info.Size + offset
+	default:
+		return 0, fmt.Errorf("%w: seek whence %d", ErrInvalidArgument, whence)
+	}
+	if abs < 0 {
+		return 0, fmt.Errorf("%w: seek to negative offset %d", ErrInvalidArgument, abs)
+	}
+	o.pos = abs
+	return abs, nil
+}
+
+func (o *Object) isClosed() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.closed
+}
+
+// ReadAt implements io.ReaderAt.
+func (o *Object) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("%w: negative offset %d", ErrInvalidArgument, off)
+	}
+	if off >= o.info.Size {
+		return 0, io.EOF
+	}
+	total := 0
+	for len(p) > 0 && off < o.info.Size {
+		i := sort.Search(len(o.ends), func(i int) bool { return o.ends[i] > off })
+		r, err := o.reader(i)
+		if err != nil {
+			return total, err
+		}
+		start := o.ends[i] - o.rec.Segments[i].Size
+		want := min(int64(len(p)), o.ends[i]-off)
+		n, err := r.ReadAt(p[:want], off-start)
+		total += n
+		off += int64(n)
+		p = p[n:]
+		if err != nil && !(err == io.EOF && int64(n) == want) {
+			return total, o.readError(err)
+		}
+	}
+	if len(p) > 0 {
+		return total, io.EOF
+	}
+	return total, nil
+}
+
+func (o *Object) readError(err error) error {
+	switch {
+	case errors.Is(err, erasure.ErrTooManyBad):
+		return fmt.Errorf("%w: %s/%s: %w", ErrCorrupt, o.info.Bucket, o.info.Key, err)
+	case errors.Is(err, erasure.ErrQuorum):
+		return fmt.Errorf("%w: %s/%s: %w", ErrQuorum, o.info.Bucket, o.info.Key, err)
+	}
+	return err
+}
+
+func (o *Object) reader(i int) (*erasure.Reader, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return nil, ErrClosed
+	}
+	if r := o.readers[i]; r != nil {
+		return r, nil
+	}
+	seg := o.rec.Segments[i]
+	r, err := erasure.Open(o.ctx, &erasure.ReadOptions{
+		Params:    erasure.Params{DataShards: seg.K, ParityShards: seg.M, BlockSize: seg.BlockSize},
+		Zones:     o.s.zones,
+		Placement: seg.Placement,
+		DataID:    seg.DataID,
+		Size:      seg.Size,
+	})
+	if err != nil {
+		return nil, o.readError(err)
+	}
+	o.readers[i] = r
+	return r, nil
+}
+
+// Close releases the object. Shards found missing or corrupt while
+// reading are queued for healing.
+func (o *Object) Close() error {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return ErrClosed
+	}
+	o.closed = true
+	readers := o.readers
+	o.mu.Unlock()
+	var heal index.Batch
+	for i, r := range readers {
+		if r == nil {
+			continue
+		}
+		if bad := r.BadShards(); len(bad) > 0 {
+			shards := make([]int, 0, len(bad))
+			for _, b := range bad {
+				shards = append(shards, b.Shard)
+			}
+			addHealWork(&heal, o.rec.Segments[i], shards)
+			o.s.log.Warn("cellar: bad shards found on read", "bucket", o.info.Bucket, "key", o.info.Key, "data", o.rec.Segments[i].DataID, "shards", shards)
+		}
+		r.Close()
+	}
+	o.s.release(o.ids)
+	if heal.Len() > 0 && !o.s.closed.Load() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(o.ctx), 10*time.Second)
+		defer cancel()
+		if err := o.s.idx.Apply(ctx, &heal); err != nil {
+			o.s.log.Error("cellar: queue heal work", "err", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+package cellar
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cellarhq/cellar/backend"
+	"github.com/cellarhq/cellar/erasure"
+	"github.com/cellarhq/cellar/index"
+)
+
+// Defaults of the embedded layout (see DESIGN.md): RS(4,2) in 1 MiB blocks
+// over three zones, two shards a zone.
+const (
+	DefaultDataShards   = 4
+	DefaultParityShards = 2
+	DefaultBlockSize    = 1 << 20
+	DefaultZones        = 3
+)
+
+// Options configure Open and OpenMemory. The zero value plus Dir is the
+// embedded default. Open clones the Options; the caller may reuse them.
+type Options struct {
+	// Dir is the store's directory: Dir/index holds the index and
+	// Dir/az1, Dir/az2, Dir/az3 the zones, unless Index or Zones are given.
+	Dir string
+
+	// Zones are the backends, one per simulated availability zone. If nil,
+	// Open makes DefaultZones directory backends under Dir (OpenMemory:
+	// memory backends).
+	Zones []backend.Backend
+
+	// Index holds the metadata. If nil, Open opens Pebble in Dir/index
+	// (OpenMemory: Pebble on an in-memory filesystem). A caller-supplied
+	// Index is not closed by Store.Close.
+	Index index.Index
+
+	// DataShards and ParityShards are the Reed-Solomon k and m for new
+	// objects; BlockSize is the bytes of object data per stripe. Each
+	// object records its own, so a store reopened with other settings keeps
+	// reading old objects.
+	DataShards   int
+	ParityShards int
+	BlockSize    int
+
+	// WriteQuorum is how many shards must commit for a write to succeed.
+	// Zero means k, plus one when k == m.
+	WriteQuorum int
+
+	// AllowWeakPlacement lets a zone hold more than ParityShards shards of
+	// an object, so that losing that zone loses data. Without it Open
+	// refuses such a layout (for example RS(4,2) on one zone).
+	AllowWeakPlacement bool
+
+	// DeleteGrace is how long replaced or deleted object data is kept
+	// before it is removed, so that readers already streaming it finish.
+	// Data an open Object still reads is kept past the grace period until
+	// the Object is closed. Zero means one minute; negative means remove at
+	// the next sweep.
+	DeleteGrace time.Duration
+
+	// SweepInterval is how often the background sweeper removes replaced
+	// data whose grace period is over and, once per Open, shard blobs that
+	// no index record references (left by a crash mid-write). Zero means
+	// 30 seconds; negative disables the background sweeper (call
+	// Store.Sweep).
+	SweepInterval time.Duration
+
+	// Clock gives the time for LastModified, grace periods and lifecycle.
+	// Nil means time.Now.
+	Clock func() time.Time
+
+	// Logger receives the store's logs. Nil discards them.
+	Logger *slog.Logger
+}
+
+func (o *Options) clone() *Options {
+	if o == nil {
+		return &Options{}
+	}
+	c := *o
+	c.Zones = append([]backend.Backend(nil), o.Zones...)
+	if len(o.Zones) == 0 {
+		c.Zones = nil
+	}
+	return &c
+}
+
+// ensureDefaults fills in every zero field but Zones and Index.
+func (o *Options) ensureDefaults() {
+	if o.DataShards == 0 && o.ParityShards == 0 {
+		o.DataShards, o.ParityShards = DefaultDataShards, DefaultParityShards
+	}
+	if o.BlockSize == 0 {
+		o.BlockSize = DefaultBlockSize
+	}
+	if o.WriteQuorum == 0 {
+		o.WriteQuorum = o.DataShards
+		if o.DataShards == o.ParityShards {
+			o.WriteQuorum++
+		}
+	}
+	if o.DeleteGrace == 0 {
+		o.DeleteGrace = time.Minute
+	}
+	if o.SweepInterval == 0 {
+		o.SweepInterval = 30 * time.Second
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+func (o *Options) params() erasure.Params {
+	return erasure.Params{DataShards: o.DataShards, ParityShards: o.ParityShards, BlockSize: o.BlockSize}
+}
+
+// validate checks the filled-in options, naming the bad field.
+func (o *Options) validate() error {
+	p := o.params()
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("%w: DataShards/ParityShards/BlockSize: %v", ErrInvalidOptions, err)
+	}
+	n := p.DataShards + p.ParityShards
+	if o.WriteQuorum < p.DataShards || o.WriteQuorum > n {
+		return fmt.Errorf("%w: WriteQuorum %d not in [%d, %d]", ErrInvalidOptions, o.WriteQuorum, p.DataShards, n)
+	}
+	if len(o.Zones) == 0 {
+		return fmt.Errorf("%w: Zones is empty", ErrInvalidOptions)
+	}
+	for i, z := range o.Zones {
+		if z == nil {
+			return fmt.Errorf("%w: Zones[%d] is nil", ErrInvalidOptions, i)
+		}
+	}
+	if _, err := erasure.Place(len(o.Zones), p, 0, o.AllowWeakPlacement); err != nil {
+		return fmt.Errorf("%w: Zones: %d zones cannot hold RS(%d,%d) without a zone holding more than %d shards (set AllowWeakPlacement to accept): %v",
+			ErrInvalidOptions, len(o.Zones), p.DataShards, p.ParityShards, p.ParityShards, err)
+	}
+	return nil
+}
