@@ -66,7 +66,9 @@ func walk(t *testing.T, b *cellar.Bucket, o cellar.ListOptions) []string {
 		for _, cp := range page.CommonPrefixes {
 			entries = append(entries, "\x00cp:"+cp)
 		}
-		sort.Slice(entries, func(i, j int) bool { return strings.TrimPrefix(entries[i], "\x00cp:") < strings.TrimPrefix(entries[j], "\x00cp:") })
+		sort.Slice(entries, func(i, j int) bool {
+			return strings.TrimPrefix(entries[i], "\x00cp:") < strings.TrimPrefix(entries[j], "\x00cp:")
+		})
 		out = append(out, entries...)
 		if !page.IsTruncated {
 			return out

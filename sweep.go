@@ -188,6 +188,9 @@ func (s *Store) sweepLoop(ctx context.Context, opened time.Time) {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("cellar: sweep failed", "err", err)
 		}
+		if _, err := s.Heal(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("cellar: heal failed", "err", err)
+		}
 		if !orphansDone {
 			// Blobs older than this Open were written by an earlier
 			// process; any that no record references are orphans.
