@@ -96,6 +96,9 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOpti
 	if opts.Size > MaxPutSize {
 		return ObjectInfo{}, fmt.Errorf("%w: %d bytes in one put, limit %d (use a multipart upload)", ErrEntityTooLarge, opts.Size, int64(MaxPutSize))
 	}
+	if err := ValidTags(opts.Tags); err != nil {
+		return ObjectInfo{}, err
+	}
 	if opts.IfNoneMatch != "" && opts.IfNoneMatch != "*" {
 		return ObjectInfo{}, fmt.Errorf("%w: IfNoneMatch must be \"*\"", ErrInvalidArgument)
 	}
@@ -115,9 +118,10 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOpti
 		ETag:        data.seg.ETag,
 		ContentType: contentType,
 		Metadata:    md,
+		Tags:        cloneTags(opts.Tags),
 		Segments:    []segment{data.seg},
 	}
-	err = s.commitVersion(ctx, rec, putConditions{ifMatch: opts.IfMatch, ifNoneMatch: opts.IfNoneMatch}, data)
+	err = s.commitVersion(ctx, rec, commitArgs{cond: putConditions{ifMatch: opts.IfMatch, ifNoneMatch: opts.IfNoneMatch}, data: data})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -228,12 +232,26 @@ type putConditions struct {
 	ifMatch, ifNoneMatch string
 }
 
+// commitArgs is what commitVersion needs besides the record.
+type commitArgs struct {
+	cond putConditions
+	// data, if set, is the data written for the record; its shards are
+	// committed with the record in their trailers.
+	data *pendingData
+	// extra, if set, runs under the key's lock after the conditions are
+	// checked and the record has its version ID, and may add to the batch
+	// (for example, removing a completed multipart upload) or refuse the
+	// commit with an error. cur is the key's current version, or nil.
+	extra func(batch *index.Batch, cur *versionRecord) error
+}
+
 // commitVersion makes rec the key's newest version: under the key's lock it
 // checks the conditions, gives rec its sequence number and version ID,
 // commits the data's shards (if any) with rec in their trailers, and
 // commits one index batch. Data replaced by a null version is queued for
 // deletion after the grace period.
-func (s *Store) commitVersion(ctx context.Context, rec *versionRecord, cond putConditions, data *pendingData) (err error) {
+func (s *Store) commitVersion(ctx context.Context, rec *versionRecord, args commitArgs) (err error) {
+	cond, data := args.cond, args.data
 	if data != nil {
 		defer func() {
 			if err != nil {
@@ -282,6 +300,11 @@ func (s *Store) commitVersion(ctx context.Context, rec *versionRecord, cond putC
 	}
 
 	var batch index.Batch
+	if args.extra != nil {
+		if err := args.extra(&batch, cur); err != nil {
+			return err
+		}
+	}
 	if data != nil {
 		res, err := data.w.Commit(rec.marshal())
 		if err != nil {
@@ -501,7 +524,7 @@ func (b *Bucket) Delete(ctx context.Context, key string, opts *DeleteOptions) (D
 		return DeleteResult{}, s.idx.Apply(ctx, &batch)
 	}
 	marker := &versionRecord{Bucket: b.name, Key: key, DeleteMarker: true}
-	if err := s.commitVersion(ctx, marker, putConditions{}, nil); err != nil {
+	if err := s.commitVersion(ctx, marker, commitArgs{}); err != nil {
 		return DeleteResult{}, err
 	}
 	return DeleteResult{VersionID: marker.VersionID, DeleteMarker: true}, nil

@@ -54,6 +54,8 @@
 //	D dataID                            data referenced by a committed record
 //	G due(8) dataID                     segment to delete once due
 //	H dataID / shard(2)                 segment with a shard to rebuild
+//	U esc(bucket) esc(key) uploadID     multipart upload in progress
+//	P uploadID partNumber(2)            uploaded part of a multipart upload
 //
 // A version record is a format byte and a list of tagged fields (see
 // record.go); unknown fields are skipped, so fields can be added freely.

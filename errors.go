@@ -27,6 +27,8 @@ var (
 	ErrMethodNotAllowed    = errors.New("cellar: method not allowed")
 	ErrClosed              = errors.New("cellar: store closed")
 	ErrInvalidOptions      = errors.New("cellar: invalid options")
+	ErrInvalidTag          = errors.New("cellar: invalid tag")
+	ErrTooManyTags         = errors.New("cellar: too many tags")
 
 	// ErrQuorum reports that too few zones took a write, or that too few
 	// shards of an object could be read. It matches erasure.ErrQuorum too.

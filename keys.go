@@ -16,6 +16,8 @@ const (
 	spaceDataRef  = 'D' // D dataID → (empty): data that an index record references
 	spaceGarbage  = 'G' // G due(uint64 ns) dataID → segment: data to delete once due
 	spaceHeal     = 'H' // H dataID / shard(uint16) → segment: a shard to rebuild
+	spaceUpload   = 'U' // U esc(bucket) esc(key) uploadID → upload record (multipart.go)
+	spacePart     = 'P' // P uploadID partNumber(uint16) → part record (multipart.go)
 )
 
 func bucketKey(bucket string) []byte {

@@ -27,6 +27,9 @@ type ObjectInfo struct {
 	ContentType  string
 	Metadata     map[string]string // user metadata, names lowercased
 	StorageClass string
+	// TagCount is the number of tags the version has (S3's
+	// x-amz-tagging-count); GetObjectTagging returns them.
+	TagCount     int
 	IsLatest     bool
 	DeleteMarker bool
 }
@@ -46,6 +49,7 @@ func (r *versionRecord) info() ObjectInfo {
 		ContentType:  r.ContentType,
 		Metadata:     r.Metadata,
 		StorageClass: sc,
+		TagCount:     len(r.Tags),
 		DeleteMarker: r.DeleteMarker,
 	}
 }
@@ -65,6 +69,9 @@ type PutOptions struct {
 	// IfMatch writes only if the key's current object has this ETag
 	// (quoted or not).
 	IfMatch string
+	// Tags are the object's tags: at most 10, with S3's limits (see
+	// ValidTags).
+	Tags map[string]string
 }
 
 // GetOptions configure Get and Head. A nil *GetOptions is the zero value.

@@ -28,6 +28,7 @@ type versionRecord struct {
 	ContentType  string
 	Metadata     map[string]string
 	StorageClass string
+	Tags         map[string]string
 	Segments     []segment
 }
 
@@ -58,6 +59,7 @@ const (
 	tagMetadata // repeated: a pair of length-prefixed strings
 	tagStorageClass
 	tagSegment // repeated: a nested field list
+	tagTag     // repeated: a pair of length-prefixed strings
 
 	tagSegDataID = iota + 100
 	tagSegK
@@ -93,6 +95,34 @@ func (w *recWriter) uint(tag int, v uint64) {
 	}
 }
 
+// pairs writes a map as one field per entry, in key order.
+func (w *recWriter) pairs(tag int, m map[string]string) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := m[k]
+		pair := binary.AppendUvarint(nil, uint64(len(k)))
+		pair = append(pair, k...)
+		pair = append(pair, v...)
+		w.bytes(tag, pair)
+	}
+}
+
+func readPair(m *map[string]string, v []byte) error {
+	kl, n := binary.Uvarint(v)
+	if n <= 0 || kl > uint64(len(v)-n) {
+		return errBadRecord
+	}
+	if *m == nil {
+		*m = make(map[string]string)
+	}
+	(*m)[string(v[n:n+int(kl)])] = string(v[n+int(kl):])
+	return nil
+}
+
 func (r *versionRecord) marshal() []byte {
 	w := recWriter{b: make([]byte, 0, 128+len(r.Key)+len(r.Bucket))}
 	w.b = append(w.b, recordFormat)
@@ -107,19 +137,9 @@ func (r *versionRecord) marshal() []byte {
 	w.str(tagETag, r.ETag)
 	w.uint(tagLastModified, uint64(r.LastModified.UnixNano()))
 	w.str(tagContentType, r.ContentType)
-	keys := make([]string, 0, len(r.Metadata))
-	for k := range r.Metadata {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := r.Metadata[k]
-		pair := binary.AppendUvarint(nil, uint64(len(k)))
-		pair = append(pair, k...)
-		pair = append(pair, v...)
-		w.bytes(tagMetadata, pair)
-	}
+	w.pairs(tagMetadata, r.Metadata)
 	w.str(tagStorageClass, r.StorageClass)
+	w.pairs(tagTag, r.Tags)
 	for _, s := range r.Segments {
 		w.bytes(tagSegment, s.marshal())
 	}
@@ -197,14 +217,9 @@ func unmarshalRecord(b []byte) (*versionRecord, error) {
 		case tagContentType:
 			r.ContentType = string(v)
 		case tagMetadata:
-			kl, n := binary.Uvarint(v)
-			if n <= 0 || kl > uint64(len(v)-n) {
-				return errBadRecord
-			}
-			if r.Metadata == nil {
-				r.Metadata = make(map[string]string)
-			}
-			r.Metadata[string(v[n:n+int(kl)])] = string(v[n+int(kl):])
+			err = readPair(&r.Metadata, v)
+		case tagTag:
+			err = readPair(&r.Tags, v)
 		case tagStorageClass:
 			r.StorageClass = string(v)
 		case tagSegment:
