@@ -373,15 +373,28 @@ func (s *Store) keyVersions(ctx context.Context, bucket, key string) ([]*version
 	return out, it.Error()
 }
 
+// versionSeq parses the sequence number out of a version ID that
+// makeVersionID made.
+func versionSeq(id string) (uint64, error) {
+	if len(id) != 32 {
+		return 0, fmt.Errorf("%w: invalid version ID %q", ErrInvalidArgument, id)
+	}
+	if _, err := hex.DecodeString(id); err != nil {
+		return 0, fmt.Errorf("%w: invalid version ID %q", ErrInvalidArgument, id)
+	}
+	seq, err := strconv.ParseUint(id[:16], 16, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: invalid version ID %q", ErrInvalidArgument, id)
+	}
+	return seq, nil
+}
+
 // findVersion looks up one version of a key by its ID.
 func (s *Store) findVersion(ctx context.Context, bucket, key, id string) (*versionRecord, error) {
 	if id != "null" {
-		if len(id) != 32 {
-			return nil, fmt.Errorf("%w: invalid version ID %q", ErrInvalidArgument, id)
-		}
-		seq, err := strconv.ParseUint(id[:16], 16, 64)
+		seq, err := versionSeq(id)
 		if err != nil {
-			return nil, fmt.Errorf("%w: invalid version ID %q", ErrInvalidArgument, id)
+			return nil, err
 		}
 		v, err := s.idx.Get(ctx, versionKey(bucket, key, seq))
 		if errors.Is(err, index.ErrNotFound) {
@@ -544,8 +557,8 @@ func (b *Bucket) deleteVersion(ctx context.Context, key, id string) (DeleteResul
 		return DeleteResult{}, err
 	}
 	if id != "null" {
-		if _, err := strconv.ParseUint(id[:min(16, len(id))], 16, 64); err != nil || len(id) != 32 {
-			return DeleteResult{}, fmt.Errorf("%w: invalid version ID %q", ErrInvalidArgument, id)
+		if _, err := versionSeq(id); err != nil {
+			return DeleteResult{}, err
 		}
 	}
 	for i, v := range versions {

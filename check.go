@@ -17,6 +17,9 @@ type CheckReport struct {
 	// Degraded counts data sets with some shards missing or corrupt but
 	// still readable; each bad shard is also queued for healing.
 	Degraded int
+	// Unreachable lists zones that could not be listed (offline); their
+	// orphans, if any, were not looked for.
+	Unreachable []int
 	// Problems lists what is wrong, one line each: data sets that cannot
 	// be read, references to missing data, shard blobs that nothing
 	// references, latest pointers that disagree with the versions.
@@ -125,7 +128,8 @@ func (s *Store) Check(ctx context.Context) (*CheckReport, error) {
 			return nil
 		})
 		if err != nil {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("zone %d: cannot list: %v", zi, err))
+			s.log.Warn("cellar: check: cannot list zone", "zone", zi, "err", err)
+			rep.Unreachable = append(rep.Unreachable, zi)
 		}
 	}
 	if heal.Len() > 0 {

@@ -25,10 +25,12 @@ var (
 	ErrPreconditionFailed  = errors.New("cellar: precondition failed")
 	ErrNotModified         = errors.New("cellar: not modified")
 	ErrMethodNotAllowed    = errors.New("cellar: method not allowed")
+	ErrInvalidRequest      = errors.New("cellar: invalid request")
 	ErrClosed              = errors.New("cellar: store closed")
 	ErrInvalidOptions      = errors.New("cellar: invalid options")
 	ErrInvalidTag          = errors.New("cellar: invalid tag")
 	ErrTooManyTags         = errors.New("cellar: too many tags")
+	ErrTooManyKeys         = errors.New("cellar: too many keys")
 
 	// ErrQuorum reports that too few zones took a write, or that too few
 	// shards of an object could be read. It matches erasure.ErrQuorum too.
