@@ -114,3 +114,103 @@ func TestConcurrentPutsAndDeletes(t *testing.T) {
 	}
 	assertNoGarbage(t, s)
 }
+
+// TestConcurrentVersionedHistory races puts, deletes and conditional
+// creates on a few keys of a versioned bucket. The version history of each
+// key is the serial order the store chose; it must hold every acknowledged
+// operation exactly once, nothing else, and every conditional create must
+// have found the key absent at its place in that order.
+func TestConcurrentVersionedHistory(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	if err := s.CreateBucket(ctx, "hist", &cellar.BucketOptions{Versioning: cellar.VersioningEnabled}); err != nil {
+		t.Fatal(err)
+	}
+	b := s.Bucket("hist")
+	keys := []string{"x", "y"}
+	type ack struct {
+		key, body string
+		marker    bool
+		create    bool
+	}
+	var mu sync.Mutex
+	acks := map[string]ack{} // version ID → operation
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				key := keys[(g*7+i)%len(keys)]
+				body := fmt.Sprintf("g%d-%d", g, i)
+				switch (g + i) % 4 {
+				case 0:
+					res, err := b.Delete(ctx, key, nil)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					acks[res.VersionID] = ack{key: key, marker: true}
+					mu.Unlock()
+				case 1:
+					info, err := b.Put(ctx, key, strings.NewReader(body), &cellar.PutOptions{IfNoneMatch: "*"})
+					if errors.Is(err, cellar.ErrPreconditionFailed) {
+						continue
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					acks[info.VersionID] = ack{key: key, body: body, create: true}
+					mu.Unlock()
+				default:
+					info, err := b.Put(ctx, key, strings.NewReader(body), nil)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					acks[info.VersionID] = ack{key: key, body: body}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	history := map[string][]cellar.ObjectInfo{}
+	for v, err := range b.Versions(ctx, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		history[v.Key] = append(history[v.Key], v)
+	}
+	found := 0
+	for key, vs := range history {
+		// Walk oldest first: the serial order.
+		live := false
+		for i := len(vs) - 1; i >= 0; i-- {
+			v := vs[i]
+			a, ok := acks[v.VersionID]
+			if !ok || a.key != key || a.marker != v.DeleteMarker {
+				t.Fatalf("%s: version %s (marker %v) matches no acknowledged operation", key, v.VersionID, v.DeleteMarker)
+			}
+			if a.create && live {
+				t.Fatalf("%s: conditional create %s succeeded over a live object", key, v.VersionID)
+			}
+			if !v.DeleteMarker {
+				got := readAll(t, b, key, &cellar.GetOptions{VersionID: v.VersionID})
+				if string(got) != a.body {
+					t.Fatalf("%s version %s: %q, want %q", key, v.VersionID, got, a.body)
+				}
+			}
+			live = !v.DeleteMarker
+			found++
+		}
+	}
+	if found != len(acks) {
+		t.Fatalf("history holds %d versions, %d operations were acknowledged", found, len(acks))
+	}
+	assertNoGarbage(t, s)
+}
