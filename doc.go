@@ -75,4 +75,43 @@
 //     a malformed version ID is ErrInvalidArgument.
 //   - MaxKeys over 1000 lists 1000 and says IsTruncated, as S3 does.
 //   - Store.Close does not close an Index or Zones the caller passed in.
+//
+// # Copy and tags
+//
+//   - CopyObject reads the source through an Object (which holds its data
+//     against the sweeper), re-encodes the bytes into a fresh data set and
+//     commits it like a Put, so a copy shares no data with its source:
+//     either can be deleted, and swept, without touching the other. Its
+//     ETag is the MD5 of the bytes: equal to a single-part source's, a
+//     plain MD5 for a multipart source, as S3 gives a CopyObject.
+//   - Copy-source conditions follow S3 and RFC 7232: a true If-Match
+//     overrides a false If-Unmodified-Since; a false If-None-Match fails
+//     whatever If-Modified-Since says; an If-Modified-Since in the future
+//     is ignored. Every failure is ErrPreconditionFailed, never
+//     ErrNotModified. The destination's IfMatch and IfNoneMatch "*" are
+//     checked before any byte moves and again atomically with the commit.
+//   - A copy onto itself (same bucket and key, no source version ID) with
+//     MetadataDirective COPY is ErrInvalidRequest, as S3 refuses it;
+//     TaggingDirective REPLACE alone does not make it legal. REPLACE always
+//     does, even with the same metadata; naming a source version (the way
+//     to restore an old version) always does.
+//   - A missing source is ErrNoSuchKey (a *DeleteMarkerError when a delete
+//     marker hides it) or ErrNoSuchVersion. A source version ID naming a
+//     delete marker, a malformed source version ID, and a source over 5 GiB
+//     are ErrInvalidRequest, as S3 answers CopyObject.
+//   - Unlike S3, which silently ignores them, ContentType or Metadata with
+//     MetadataDirective COPY, and Tags with TaggingDirective COPY, are
+//     ErrInvalidArgument: a Go caller learns that they would be dropped.
+//     Directives are exactly "COPY" or "REPLACE"; empty means COPY.
+//   - The copy gets the store's default storage class, not the source's,
+//     as S3 does without x-amz-storage-class.
+//   - Object tags live in the version record. PutObjectTagging and
+//     DeleteObjectTagging rewrite one version's record (and the latest
+//     pointer if the version is current) in one index batch under the
+//     key's lock; ETag and LastModified do not change. A current delete
+//     marker is ErrNoSuchKey; a delete marker named by version ID is
+//     ErrMethodNotAllowed; both as a *DeleteMarkerError.
+//   - Shard trailers keep the record as written, so an index rebuilt from
+//     the zones alone has the tags each version was written or copied
+//     with, not later PutObjectTagging changes.
 package cellar
