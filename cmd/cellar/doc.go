@@ -1,0 +1,92 @@
+// Command cellar runs and inspects a cellar object store.
+//
+// Usage:
+//
+//	cellar <command> [flags]
+//	cellar help [command]
+//
+// With no arguments cellar prints its usage and exits with status 2, as
+// does an unknown command. "cellar help" prints the usage on stdout, and
+// "cellar help <command>" (or "cellar <command> -h") a command's flags.
+// A bad command line exits with status 2, a failure with status 1.
+//
+// # bench
+//
+//	cellar bench --dir D [--size 1GiB] [--small-count 10000] [--small-size 4KiB]
+//	             [--concurrency 16] [--list-keys 100000] [--reps 3]
+//	             [--only put-large,get-large] [--warm] [--keep]
+//
+// Bench measures the embedded default store (cellar.Open with only Dir:
+// Pebble in D/store/index, directory zones D/store/az1..az3, RS(4,2) in
+// 1 MiB blocks) against raw-disk baselines that do the same logical work on
+// the same filesystem, and prints one table: workload, the cellar figure,
+// the baseline figure and their ratio, cellar/baseline (higher is better
+// for cellar; memory shows both figures and no ratio). A header line gives
+// the machine and settings, notes under the table give times and what
+// each side did (times, CPU used, bytes read from disk), and the last line
+// is the command that was run. All workloads run in one process, one after
+// the other, never overlapping; before each timed run bench collects
+// garbage and syncs the filesystems.
+//
+// put-large, get-large, get-degraded and list run each side --reps times,
+// alternating which side goes first, and the table shows each side's
+// fastest run: on a shared machine noise only ever slows a run down, and a
+// side that always ran second would inherit the first one's writeback. (On
+// a lazily backed virtual machine the first run to touch fresh guest memory
+// pays several times the system CPU of later runs; alternation and the
+// fastest run keep that off the ratio.) put-small runs once a side.
+//
+//	put-large      one object of --size through Bucket.Put into a fresh
+//	               store, the body from a deterministic generator (an 8 MiB
+//	               pseudo-random pattern, replayed). Baseline: k+m files
+//	               of size/k bytes (1.5x the object for RS(4,2)) written
+//	               at once, one goroutine each, from the same generator in
+//	               1 MiB writes, each fsynced and renamed from a temporary
+//	               name, under D/raw. Both in MB/s (10^6 bytes a second)
+//	               of object bytes.
+//	get-large      Get and io.Copy to io.Discard of that object. Baseline:
+//	               the raw data files, which together are the object's
+//	               bytes, read in turn with io.Copy to io.Discard.
+//	get-degraded   the same read with zone az2 offline (faulty.Offline), so
+//	               its shards are decoded from parity; same baseline,
+//	               measured again.
+//	put-small      --small-count objects of --small-size, --concurrency at a
+//	               time, into a fresh default store in D/small. Baseline:
+//	               per object, create a temporary file, write, fsync, rename,
+//	               as many at a time, in D/raw-small. Objects a second.
+//	list           --list-keys empty objects "logs/2026/%07d", put untimed
+//	               into Pebble on disk (D/list/index) with memory zones (a
+//	               listing reads only the index), listed with Prefix
+//	               "logs/2026/" and Delimiter "/", 1000 a page. Baseline: an
+//	               index.Pebble iterator over the same key range of the
+//	               index, First then Next over every key. Keys a second;
+//	               both sides run warm, after one untimed pass.
+//	put-large-mem  peak resident set size (VmRSS, sampled every 5 ms) above
+//	               the idle RSS measured just before, after runtime.GC and
+//	               debug.FreeOSMemory, during each side of put-large; the
+//	               largest of the runs.
+//
+// Before each read phase, on both sides, bench fsyncs every file under the
+// side's directory and evicts it from the page cache with
+// fadvise(FADV_DONTNEED), so both read cold from the disk; the notes give
+// the bytes the kernel then fetched from storage (read_bytes of
+// /proc/self/io). --warm skips the eviction. Cold reads need Linux and a
+// disk-backed directory: bench refuses tmpfs unless --warm. A virtual disk
+// may still be cached by its host, which no guest can evict.
+//
+// Every figure is checked: the sizes Put reports, the length of every timed
+// read, and after the runs of each large read (untimed) 16 ranges of the
+// object, including its first and last 64 KiB, compared with the generator;
+// the small objects are all listed and three read back; the listing must
+// return exactly --list-keys keys in order, and so must the raw scan, which
+// also guards against a change of the index layout.
+//
+// Bench creates D if missing and refuses to start if any of D/store,
+// D/raw, D/small, D/raw-small or D/list exists. It removes them at the end,
+// and D if it made it, unless --keep. --only limits the table to some
+// workloads; get-large, get-degraded and put-large-mem still perform
+// put-large, whose object they need.
+//
+// For developers, --cpuprofile P writes a CPU profile of the cellar side
+// of each workload to P-<workload>.pprof, for go tool pprof.
+package main
