@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/cellarhq/cellar/erasure"
 	"github.com/cellarhq/cellar/index"
@@ -65,8 +65,6 @@ func (b *Bucket) SetVersioning(ctx context.Context, state VersioningState) error
 	batch.Set(bucketKey(b.name), v)
 	return b.s.idx.Apply(ctx, &batch)
 }
-
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 // Put stores the body read from r under key and returns the new version.
 // The object is durable and visible to every reader when Put returns, and
@@ -151,69 +149,87 @@ func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64) (
 		return nil, err
 	}
 	s.setInflight(dataID, true)
+	h := md5.New()
 	w, err := erasure.NewWriter(ctx, &erasure.WriteOptions{
 		Params: p, Zones: s.zones, Placement: placement, DataID: dataID, Quorum: s.opts.WriteQuorum,
+		Hashes: []hash.Hash{h},
 	})
 	if err != nil {
 		s.setInflight(dataID, false)
 		return nil, s.writeError(err)
 	}
 	pd := &pendingData{w: w, seg: segment{DataID: dataID, K: p.DataShards, M: p.ParityShards, BlockSize: p.BlockSize, Placement: placement}}
-	h := md5.New()
-	bufp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bufp)
-	buf := *bufp
-	var n int64
 	if r == nil {
 		r = strings.NewReader("")
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			pd.abort(s)
-			return nil, err
+	// The Writer reads the body straight into its stripe buffers and feeds
+	// the MD5 on a goroutine of its own, beside encoding and the writes;
+	// it checks ctx before every read.
+	body := &bodyReader{r: r, size: size, limit: limit}
+	if _, err := w.ReadFrom(body); err != nil {
+		pd.abort(s)
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case body.err != nil:
+			return nil, body.err
 		}
-		want := int64(len(buf))
-		if size > 0 {
-			want = min(want, size-n)
-			if want == 0 {
-				// Declared length reached: the body must end here.
-				var one [1]byte
-				m, _ := io.ReadFull(r, one[:])
-				if m > 0 {
-					pd.abort(s)
-					return nil, fmt.Errorf("%w: body longer than the declared %d bytes", ErrIncompleteBody, size)
-				}
-				break
-			}
-		}
-		m, rerr := io.ReadFull(r, buf[:want])
-		if m > 0 {
-			n += int64(m)
-			if size == 0 && n > limit {
-				pd.abort(s)
-				return nil, fmt.Errorf("%w: body over %d bytes", ErrEntityTooLarge, limit)
-			}
-			h.Write(buf[:m])
-			if _, err := w.Write(buf[:m]); err != nil {
-				pd.abort(s)
-				return nil, s.writeError(err)
-			}
-		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			if size > 0 && n < size {
-				pd.abort(s)
-				return nil, fmt.Errorf("%w: body ended after %d of the declared %d bytes", ErrIncompleteBody, n, size)
-			}
-			break
-		}
-		if rerr != nil {
-			pd.abort(s)
-			return nil, fmt.Errorf("cellar: read body: %w", rerr)
-		}
+		return nil, s.writeError(err)
 	}
-	pd.seg.Size = n
+	if err := w.CloseWrite(); err != nil {
+		pd.abort(s)
+		return nil, s.writeError(err)
+	}
+	pd.seg.Size = body.n
 	pd.seg.ETag = hex.EncodeToString(h.Sum(nil))
 	return pd, nil
+}
+
+// bodyReader reads a body for writeData and enforces its size rules: a
+// declared size (> 0) must be met exactly, an unknown one (0) must stay
+// within limit. err keeps the error writeData returns for a broken rule
+// or a failed read, as opposed to the Writer's own errors.
+type bodyReader struct {
+	r           io.Reader
+	size, limit int64
+	n           int64 // bytes read
+	err         error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.size > 0 {
+		if b.n == b.size {
+			// Declared length reached: the body must end here.
+			var one [1]byte
+			if m, _ := io.ReadFull(b.r, one[:]); m > 0 {
+				return 0, b.fail(fmt.Errorf("%w: body longer than the declared %d bytes", ErrIncompleteBody, b.size))
+			}
+			return 0, io.EOF
+		}
+		p = p[:min(int64(len(p)), b.size-b.n)]
+	} else {
+		p = p[:min(int64(len(p)), b.limit+1-b.n)]
+	}
+	m, err := b.r.Read(p)
+	b.n += int64(m)
+	if b.size == 0 && b.n > b.limit {
+		return 0, b.fail(fmt.Errorf("%w: body over %d bytes", ErrEntityTooLarge, b.limit))
+	}
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		if b.size > 0 && b.n < b.size {
+			return m, b.fail(fmt.Errorf("%w: body ended after %d of the declared %d bytes", ErrIncompleteBody, b.n, b.size))
+		}
+		return m, io.EOF
+	case err != nil:
+		return m, b.fail(fmt.Errorf("cellar: read body: %w", err))
+	}
+	return m, nil
+}
+
+func (b *bodyReader) fail(err error) error {
+	b.err = err
+	return err
 }
 
 func (s *Store) writeError(err error) error {
@@ -463,7 +479,7 @@ func (b *Bucket) resolve(ctx context.Context, key string, opts *GetOptions) (*ve
 
 // Head returns the object's description without opening its data.
 func (b *Bucket) Head(ctx context.Context, key string, opts *GetOptions) (ObjectInfo, error) {
-	rec, err := b.resolve(ctx, key, opts)
+	rec, err := b.resolvePart(ctx, key, opts)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -483,7 +499,7 @@ func (b *Bucket) isLatest(ctx context.Context, rec *versionRecord) bool {
 // Get opens the object for reading. ctx governs the returned Object's whole
 // life. The caller must Close it.
 func (b *Bucket) Get(ctx context.Context, key string, opts *GetOptions) (*Object, error) {
-	rec, err := b.resolve(ctx, key, opts)
+	rec, err := b.resolvePart(ctx, key, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -109,6 +109,11 @@ func (s *Store) Check(ctx context.Context) (*CheckReport, error) {
 	}
 	git.Close()
 
+	// So is the data of parts of uploads in progress.
+	if err := s.checkParts(ctx, snap, rep, &heal, known); err != nil {
+		return nil, err
+	}
+
 	for zi, z := range s.zones {
 		err := z.List(ctx, erasure.AllBlobsPrefix, func(info backend.Info) error {
 			dataID, shard, ok := erasure.ParseBlobName(info.Name)

@@ -114,4 +114,49 @@
 //   - Shard trailers keep the record as written, so an index rebuilt from
 //     the zones alone has the tags each version was written or copied
 //     with, not later PutObjectTagging changes.
+//
+// # Multipart uploads
+//
+//   - An upload is a record in the U space; each part is erasure-coded
+//     when uploaded, its shards committed with a part record (not a
+//     version record) in their trailers, then recorded in the P space
+//     with its data reference, so the orphan sweeper and Check know it.
+//     Complete copies no data: the object's segments are the parts', and
+//     one index commit adds the version, removes the upload and its part
+//     records, and queues the parts left out for deletion. A part record
+//     starts with its own format byte, so an index rebuild from the zones
+//     can tell parts from versions; it cannot recover which completed
+//     object a part became.
+//   - Upload IDs are 48 hex digits: the commit sequence number when the
+//     upload was made, then 128 random bits. They are URL-safe and
+//     unguessable, and ListMultipartUploads, sorted by key then upload ID,
+//     thereby lists the uploads of a key in the order they were made, as
+//     S3 does. UploadIDMarker is compared with upload IDs bytewise; a
+//     KeyMarker that is a common prefix skips everything under it.
+//   - Part commits, Complete and Abort of one upload are serialized by a
+//     lock on the upload, held only around the index update, never while
+//     data streams. A part commit checks under that lock that the upload
+//     still exists, so a part that loses the race with Complete or Abort
+//     is deleted and fails with ErrNoSuchUpload: nothing leaks.
+//   - Once Complete returns, the upload is gone: completing it again, or
+//     after Abort, is ErrNoSuchUpload. (S3 briefly answers a repeated
+//     Complete with success.) A Complete that fails a check or condition
+//     (412) leaves the upload unchanged, to be completed again.
+//   - Complete with no parts is ErrInvalidArgument (S3: MalformedXML); a
+//     part number outside 1 to 10,000 is ErrInvalidArgument everywhere.
+//     CreateMultipartUpload refuses PutOptions.Size and conditions
+//     (ErrInvalidArgument) rather than ignore them: Complete takes them.
+//   - A bucket with uploads in progress is not empty: DeleteBucket is
+//     ErrBucketNotEmpty, as S3 answers.
+//   - ObjectInfo.PartsCount is set for every multipart object (from its
+//     "-N" ETag) on Get, Head and List; S3 sends x-amz-mp-parts-count
+//     only with partNumber. GetOptions.PartNumber 1 of an object not
+//     uploaded in parts is the whole object; any other part is
+//     ErrInvalidPartNumber.
+//   - UploadPartCopy reads the source through Get and writes the bytes
+//     afresh: the part shares nothing with its source.
+//   - Bucket.Upload never seeks its reader: a resume reads the body from
+//     the start and keeps each stored part whose size and MD5 match,
+//     uploading the rest. Its buffers (PartSize × Concurrency at most)
+//     are made per call and reused across its parts.
 package cellar

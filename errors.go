@@ -32,6 +32,14 @@ var (
 	ErrTooManyTags         = errors.New("cellar: too many tags")
 	ErrTooManyKeys         = errors.New("cellar: too many keys")
 
+	// Multipart uploads (multipart.go).
+	ErrNoSuchUpload      = &notExistError{"cellar: no such upload"}
+	ErrInvalidPart       = errors.New("cellar: invalid part")
+	ErrInvalidPartOrder  = errors.New("cellar: invalid part order")
+	ErrEntityTooSmall    = errors.New("cellar: entity too small")
+	ErrInvalidPartNumber = errors.New("cellar: invalid part number")
+	ErrInvalidRange      = errors.New("cellar: invalid range")
+
 	// ErrQuorum reports that too few zones took a write, or that too few
 	// shards of an object could be read. It matches erasure.ErrQuorum too.
 	ErrQuorum = &wrapSentinel{"cellar: quorum not reached", erasure.ErrQuorum}

@@ -32,6 +32,9 @@ type ObjectInfo struct {
 	TagCount     int
 	IsLatest     bool
 	DeleteMarker bool
+	// PartsCount is the number of parts of an object made by a multipart
+	// upload, 0 for others (S3's x-amz-mp-parts-count).
+	PartsCount int
 }
 
 func (r *versionRecord) info() ObjectInfo {
@@ -50,6 +53,7 @@ func (r *versionRecord) info() ObjectInfo {
 		Metadata:     r.Metadata,
 		StorageClass: sc,
 		TagCount:     len(r.Tags),
+		PartsCount:   partsCount(r.ETag),
 		DeleteMarker: r.DeleteMarker,
 	}
 }
@@ -87,6 +91,11 @@ type GetOptions struct {
 	IfNoneMatch       string
 	IfModifiedSince   time.Time
 	IfUnmodifiedSince time.Time
+	// PartNumber, if set, reads only that part of an object made by a
+	// multipart upload: Size is the part's, ETag the whole object's. Part
+	// 1 of any other object is the whole object. A part the object does
+	// not have is ErrInvalidPartNumber.
+	PartNumber int
 }
 
 // DeleteOptions configure Bucket.Delete. A nil *DeleteOptions is the zero

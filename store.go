@@ -278,8 +278,9 @@ func (s *Store) CreateBucket(ctx context.Context, name string, opts *BucketOptio
 	return s.idx.Apply(ctx, &b)
 }
 
-// DeleteBucket deletes an empty bucket: one with no objects, no versions
-// and no delete markers. Otherwise it fails with ErrBucketNotEmpty.
+// DeleteBucket deletes an empty bucket: one with no objects, no versions,
+// no delete markers and no multipart uploads in progress, as S3 requires.
+// Otherwise it fails with ErrBucketNotEmpty.
 func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	if err := s.check(); err != nil {
 		return err
@@ -289,7 +290,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	if _, err := s.bucketRecord(ctx, name); err != nil {
 		return err
 	}
-	for _, space := range []byte{spaceLatest, spaceVersions} {
+	for _, space := range []byte{spaceLatest, spaceVersions, spaceUpload} {
 		p := objectPrefix(space, name)
 		empty, err := s.emptyRange(ctx, p, index.PrefixEnd(p))
 		if err != nil {

@@ -14,6 +14,7 @@ type blockBuf struct {
 	b      []byte
 	stride int // distance between regions, >= hashLen+L
 	L      int // shard block length of the stripe held now
+	blen   int // object bytes in the stripe held now, set by dispatch
 	refs   atomic.Int32
 	spare  bool // belongs to a Writer's free list rather than a pool
 	pool   *sync.Pool

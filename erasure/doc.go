@@ -71,13 +71,20 @@
 //
 // Writer.Write copies the stream into a stripe buffer laid out as k+m
 // regions [hash][shard block] (small objects are first collected in a
-// 64 KiB staging buffer). A full block is handed on at once: each data
-// shard's goroutine hashes its shard block into the region's hash slot and
-// appends the region to its backend writer with one Write, while an encoder
-// goroutine computes parity (reedsolomon with one goroutine per call) and
-// hands the parity regions to their shards' goroutines. The caller fills
-// the next buffer meanwhile; between two and four stripe buffers exist per
-// Writer, so memory is bounded whatever the size. A shard whose backend
+// 64 KiB staging buffer); Writer.ReadFrom reads into the same places
+// straight from its reader, so io.Copy copies each byte once. A full block
+// is handed on at once: each data shard's goroutine hashes its shard block
+// into the region's hash slot and appends the region to its backend writer
+// with one Write, while an encoder goroutine computes parity (reedsolomon
+// with one goroutine per call) and hands the parity regions to their
+// shards' goroutines. With WriteOptions.Hashes a hash goroutine feeds the
+// block's data shard blocks to the caller's hashes (the store's MD5) at the
+// same time: it and the encoder only read the data shard blocks, and the
+// block is reused when the last of them is done (a reference count). The
+// caller fills the next buffer meanwhile; between two and four stripe
+// buffers exist per Writer, so memory is bounded whatever the size.
+// CloseWrite sends the last block and waits for the hashes, whose sums can
+// then go into the record that Commit writes. A shard whose backend
 // fails is dropped and recorded; the write goes on while at least Quorum
 // shards remain and fails early with ErrQuorum otherwise. Commit sends the
 // trailer and every shard goroutine commits its blob, in parallel.

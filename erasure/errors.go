@@ -22,8 +22,8 @@ var (
 	// missing, corrupt or unreadable. The Reader returns it rather than
 	// guessing: it never returns unverified bytes.
 	ErrTooManyBad = errors.New("erasure: too many bad shards to decode")
-	// ErrClosed reports use of a Writer after Commit or Abort, or of a Reader
-	// after Close.
+	// ErrClosed reports use of a Writer after Commit or Abort (or a Write
+	// after CloseWrite), or of a Reader after Close.
 	ErrClosed = errors.New("erasure: writer or reader already closed")
 )
 

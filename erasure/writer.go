@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"slices"
 	"sync"
@@ -39,6 +41,12 @@ type WriteOptions struct {
 	// Quorum is the least number of shards that must commit; 0 means k,
 	// or k+1 when k == m. It must lie in [k, k+m].
 	Quorum int
+	// Hashes, if any, are fed every byte of the object, in order, by a
+	// goroutine of the Writer's own, so that a slow hash (MD5 for an
+	// ETag) runs beside encoding rather than before it. Their sums are
+	// complete once CloseWrite returns nil; read them only then. The
+	// Writer uses them until CloseWrite, Commit or Abort returns.
+	Hashes []hash.Hash
 }
 
 // WriteResult describes a committed object.
@@ -56,11 +64,13 @@ const (
 	writerDone // failed, aborted, or aborted after commit
 )
 
-// A Writer streams one object into k+m shard blobs. Write splits the
-// stream into blocks; each full block goes down a pipeline where an encoder
-// goroutine computes parity and one goroutine per shard hashes its shard
-// block and appends [hash][shard block] to its backend writer. At most a
-// few blocks are in flight, so memory stays bounded whatever the size.
+// A Writer streams one object into k+m shard blobs. Write and ReadFrom
+// split the stream into blocks; each full block goes down a pipeline where
+// an encoder goroutine computes parity, a hash goroutine (with
+// WriteOptions.Hashes) feeds the block to the caller's hashes, and one
+// goroutine per shard hashes its shard block and appends [hash][shard
+// block] to its backend writer. At most a few blocks are in flight, so
+// memory stays bounded whatever the size.
 //
 // A Writer is not safe for concurrent use. Exactly one of Commit or Abort
 // must be called, also after an error.
@@ -81,6 +91,9 @@ type Writer struct {
 	shards []*shardWriter // the shards written: all but when rebuilding
 	nData  int            // shards[:nData] are data shards, the rest parity
 	encCh  chan shardMsg  // blocks (and the trailer) for the encoder; nil without parity to write
+	hashes []hash.Hash
+	hashCh chan *blockBuf // blocks for the hash goroutine; nil without Hashes
+	hashed chan struct{}  // closed when the hash goroutine has seen every block
 	free   chan *blockBuf
 	nbufs  int // stripe buffers this Writer may hold
 	nalloc int
@@ -90,6 +103,7 @@ type Writer struct {
 	cur     *blockBuf // block being filled
 	fill    int       // object bytes in cur
 	size    int64
+	ended   bool // the last block was sent and hashCh closed: no more object bytes
 
 	live    atomic.Int32 // shards not failed
 	failMu  sync.Mutex
@@ -187,6 +201,13 @@ func newWriter(ctx context.Context, o *WriteOptions, only []int, quorum int) (*W
 		w.wg.Add(1)
 		go w.runEncoder()
 	}
+	if len(o.Hashes) > 0 {
+		w.hashes = slices.Clone(o.Hashes)
+		w.hashCh = make(chan *blockBuf, chanCap)
+		w.hashed = make(chan struct{})
+		w.wg.Add(1)
+		go w.runHasher()
+	}
 	return w, nil
 }
 
@@ -200,6 +221,11 @@ func (o *WriteOptions) validate() (int, error) {
 	}
 	if err := validDataID(o.DataID); err != nil {
 		return 0, err
+	}
+	for i, h := range o.Hashes {
+		if h == nil {
+			return 0, fmt.Errorf("%w: Hashes[%d] is nil", ErrInvalidParams, i)
+		}
 	}
 	k, n := o.DataShards, o.Shards()
 	q := o.Quorum
@@ -240,7 +266,7 @@ func (w *Writer) bufSize() int { return w.n * (hashLen + w.S) }
 // Write appends p to the object. It copies p, so the caller may reuse it
 // at once. It blocks only while every stripe buffer is in flight.
 func (w *Writer) Write(p []byte) (int, error) {
-	if err := w.usable(); err != nil {
+	if err := w.writable(); err != nil {
 		return 0, err
 	}
 	total := 0
@@ -248,8 +274,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		if w.cur == nil {
 			if w.staging {
 				if w.stage == nil {
-					w.stage = getBlockBuf(stageMax, true)
-					w.stage.b = w.stage.b[:0]
+					w.stage = newStage()
 				}
 				if len(w.stage.b)+len(p) <= stageMax {
 					w.stage.b = append(w.stage.b, p...)
@@ -280,6 +305,94 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return total, nil
 }
 
+// ReadFrom appends what r yields until io.EOF to the object, reading
+// straight into the stripe buffers, so io.Copy(w, r) copies each byte
+// once. It may be mixed with Write. It returns the bytes read and nil at
+// io.EOF, or the first error: r's own, returned as it is, or the write's
+// (a lost quorum, ctx done), after which the Writer is spent as after a
+// failed Write. Bytes read before an error of r are part of the object.
+func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	for {
+		if err := w.writable(); err != nil {
+			return total, err
+		}
+		p, err := w.space()
+		if err != nil {
+			return total, w.stop(err)
+		}
+		n, rerr := r.Read(p)
+		if n < 0 || n > len(p) {
+			return total, fmt.Errorf("erasure: ReadFrom: %T.Read returned %d for a %d-byte buffer", r, n, len(p))
+		}
+		w.advance(n)
+		total += int64(n)
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
+// space returns where the next object bytes go: the rest of the staging
+// buffer, or the rest of the current data shard block of the stripe being
+// filled, taking a stripe buffer first if there is none. advance then
+// accounts for the bytes put there.
+func (w *Writer) space() ([]byte, error) {
+	if w.cur == nil {
+		if w.staging {
+			if w.stage == nil {
+				w.stage = newStage()
+			}
+			// One byte past stageMax tells an object of exactly stageMax
+			// bytes, which stays staged, from a larger one.
+			if len(w.stage.b) <= stageMax {
+				return w.stage.b[len(w.stage.b) : stageMax+1], nil
+			}
+			if err := w.unstage(); err != nil {
+				return nil, err
+			}
+		} else {
+			bb, err := w.acquire()
+			if err != nil {
+				return nil, err
+			}
+			w.cur, w.fill = bb, 0
+		}
+	}
+	i, o := w.fill/w.S, w.fill%w.S
+	base := i*w.cur.stride + hashLen
+	return w.cur.b[base+o : base+min(w.S, o+w.p.BlockSize-w.fill)], nil
+}
+
+// advance accounts for n object bytes put where space pointed, and sends a
+// full block down the pipeline.
+func (w *Writer) advance(n int) {
+	w.size += int64(n)
+	if w.cur == nil {
+		w.stage.b = w.stage.b[:len(w.stage.b)+n]
+		return
+	}
+	w.fill += n
+	if w.fill == w.p.BlockSize {
+		w.dispatch(w.cur, w.S, w.fill)
+		w.cur = nil
+	}
+}
+
+// writable is usable for Write and ReadFrom, which CloseWrite ends.
+func (w *Writer) writable() error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	if w.ended {
+		return fmt.Errorf("%w: write after CloseWrite", ErrClosed)
+	}
+	return nil
+}
+
 // usable reports why the Writer cannot take more data, if it cannot.
 func (w *Writer) usable() error {
 	if w.state != writerOpen {
@@ -297,6 +410,14 @@ func (w *Writer) usable() error {
 	default:
 		return nil
 	}
+}
+
+// newStage returns an empty staging buffer. It has room for stageMax+1
+// bytes, for ReadFrom; see space.
+func newStage() *blockBuf {
+	bb := getBlockBuf(stageMax+1, true)
+	bb.b = bb.b[:0]
+	return bb
 }
 
 // unstage moves the staged bytes into a stripe buffer; the object is
@@ -338,11 +459,19 @@ func (w *Writer) acquire() (*blockBuf, error) {
 }
 
 // dispatch sends a filled block down the pipeline: data shards straight to
-// their goroutines, the whole block to the encoder for parity.
+// their goroutines, the whole block to the encoder for parity and to the
+// hash goroutine. The encoder writes only parity shard blocks, and the
+// shard goroutines only their regions' hash slots, while the hash
+// goroutine reads only data shard blocks, so all work on it at once; the
+// last to finish frees it.
 func (w *Writer) dispatch(bb *blockBuf, L, blen int) {
-	bb.L = L
+	bb.L, bb.blen = L, blen
 	bb.zeroPad(blen, w.k)
-	bb.refs.Store(int32(len(w.shards)))
+	refs := len(w.shards)
+	if w.hashCh != nil {
+		refs++
+	}
+	bb.refs.Store(int32(refs))
 	msg := shardMsg{blk: bb}
 	for _, s := range w.shards[:w.nData] {
 		s.ch <- msg
@@ -350,9 +479,12 @@ func (w *Writer) dispatch(bb *blockBuf, L, blen int) {
 	if w.encCh != nil {
 		w.encCh <- msg
 	}
+	if w.hashCh != nil {
+		w.hashCh <- bb
+	}
 }
 
-// releaseBlock drops a shard goroutine's reference to bb.
+// releaseBlock drops a pipeline goroutine's reference to bb.
 func (w *Writer) releaseBlock(bb *blockBuf) {
 	if bb.refs.Add(-1) != 0 {
 		return
@@ -382,6 +514,25 @@ func (w *Writer) runEncoder() {
 	}
 	for _, s := range w.shards[w.nData:] {
 		close(s.ch)
+	}
+}
+
+// runHasher feeds each block's object bytes, in order, to the Hashes.
+// Once the write is cancelled it only frees the blocks.
+func (w *Writer) runHasher() {
+	defer w.wg.Done()
+	defer close(w.hashed)
+	for bb := range w.hashCh {
+		if w.ctx.Err() == nil {
+			for i, rest := 0, bb.blen; rest > 0; i++ {
+				p := bb.data(i)[:min(rest, bb.L)]
+				for _, h := range w.hashes {
+					h.Write(p)
+				}
+				rest -= len(p)
+			}
+		}
+		w.releaseBlock(bb)
 	}
 }
 
@@ -487,22 +638,31 @@ func (w *Writer) failure() error {
 	return w.failErr
 }
 
-// Commit flushes the last block, appends the trailer (object size and
-// record) to every shard and commits the shards in parallel. If fewer than
-// Quorum shards commit, or ctx is cancelled, it deletes those that did and
-// returns an error (wrapping ErrQuorum, or ctx's error); nothing is left
-// visible. Shards that failed are listed in the result for healing.
-func (w *Writer) Commit(record []byte) (*WriteResult, error) {
+// CloseWrite ends the object's bytes: it sends the last, short block down
+// the pipeline and waits until the Hashes have seen every byte, so that
+// their sums can go into the record given to Commit. Write and ReadFrom
+// fail after it; Commit or Abort must still be called. It returns the
+// write's error if it can no longer succeed. A second call does nothing.
+func (w *Writer) CloseWrite() error {
 	if err := w.usable(); err != nil {
-		return nil, err
+		return err
 	}
-	tail, err := Trailer{Size: w.size, Record: record}.AppendBinary(nil)
-	if err != nil {
-		return nil, w.stop(err)
+	w.end()
+	if w.hashed != nil {
+		<-w.hashed // quick once cancelled: the goroutine just frees blocks
 	}
-	// Flush the last, short block in its own layout.
+	return w.usable()
+}
+
+// end sends the last, short block, in its own layout, and closes the hash
+// goroutine's channel, once.
+func (w *Writer) end() {
+	if w.ended {
+		return
+	}
+	w.ended = true
 	switch {
-	case w.cur != nil:
+	case w.cur != nil && w.fill > 0: // ReadFrom may take a buffer and get no bytes
 		L := (w.fill + w.k - 1) / w.k
 		w.cur.relayout(w.S, L, w.fill)
 		w.dispatch(w.cur, L, w.fill)
@@ -515,6 +675,26 @@ func (w *Writer) Commit(record []byte) (*WriteResult, error) {
 		bb.fillAt(0, w.stage.b, L, blen)
 		w.dispatch(bb, L, blen)
 	}
+	if w.hashCh != nil {
+		close(w.hashCh)
+	}
+}
+
+// Commit flushes the last block, unless CloseWrite did, appends the
+// trailer (object size and record) to every shard and commits the shards
+// in parallel. If fewer than Quorum shards commit, or ctx is cancelled, it
+// deletes those that did and returns an error (wrapping ErrQuorum, or
+// ctx's error); nothing is left visible. Shards that failed are listed in
+// the result for healing.
+func (w *Writer) Commit(record []byte) (*WriteResult, error) {
+	if err := w.usable(); err != nil {
+		return nil, err
+	}
+	tail, err := Trailer{Size: w.size, Record: record}.AppendBinary(nil)
+	if err != nil {
+		return nil, w.stop(err)
+	}
+	w.end()
 	msg := shardMsg{tail: tail}
 	for _, s := range w.shards[:w.nData] {
 		s.ch <- msg
@@ -604,6 +784,12 @@ func (w *Writer) stop(err error) error {
 	}
 	if w.encCh != nil {
 		close(w.encCh)
+	}
+	if !w.ended {
+		w.ended = true
+		if w.hashCh != nil {
+			close(w.hashCh)
+		}
 	}
 	w.wg.Wait()
 	w.releaseBuffers()
