@@ -1,0 +1,181 @@
+// Package s3api serves the Amazon S3 REST API over a cellar.Store, so that
+// S3 clients (aws-sdk-go-v2, minio-go, boto3, the aws CLI) work against it.
+//
+//	h := s3api.New(store, &s3api.Options{
+//		Credentials: map[string]string{"AKIDEXAMPLE": "secret"},
+//		Region:      "us-east-1",
+//		BaseDomain:  "s3.localhost", // optional: BUCKET.s3.localhost
+//	})
+//	http.ListenAndServe(":9000", h)
+//
+// New returns a plain http.Handler with no global state: several may serve
+// one store, and tests run it under httptest. Requests are authenticated
+// with AWS Signature Version 4 (package sigv4): an Authorization header,
+// a presigned URL (see Presign), or an aws-chunked streaming body.
+// Both path-style (/bucket/key) and virtual-hosted-style
+// (bucket.BaseDomain/key) requests are served.
+//
+// # Operations
+//
+//	Operation                 Request                                    Store
+//	ListBuckets               GET /                                      Store.ListBuckets
+//	CreateBucket              PUT /b                                     Store.CreateBucket
+//	HeadBucket                HEAD /b                                    Bucket.Info
+//	DeleteBucket              DELETE /b                                  Store.DeleteBucket
+//	GetBucketLocation         GET /b?location                            Bucket.Info
+//	GetBucketVersioning       GET /b?versioning                          Bucket.Versioning
+//	PutBucketVersioning       PUT /b?versioning                          Bucket.SetVersioning
+//	ListObjects               GET /b                                     Bucket.List
+//	ListObjectsV2             GET /b?list-type=2                         Bucket.List
+//	ListObjectVersions        GET /b?versions                            Bucket.ListVersions
+//	DeleteObjects             POST /b?delete                             Bucket.DeleteObjects
+//	ListMultipartUploads      GET /b?uploads                             Bucket.ListMultipartUploads
+//	PutObject                 PUT /b/k                                   Bucket.Put
+//	CopyObject                PUT /b/k + x-amz-copy-source               Bucket.CopyObject
+//	GetObject                 GET /b/k                                   Bucket.Get
+//	HeadObject                HEAD /b/k                                  Bucket.Head
+//	DeleteObject              DELETE /b/k                                Bucket.Delete
+//	GetObjectAttributes       GET /b/k?attributes                        Bucket.Head
+//	GetObjectTagging          GET /b/k?tagging                           Bucket.GetObjectTagging
+//	PutObjectTagging          PUT /b/k?tagging                           Bucket.PutObjectTagging
+//	DeleteObjectTagging       DELETE /b/k?tagging                        Bucket.DeleteObjectTagging
+//	CreateMultipartUpload     POST /b/k?uploads                          Bucket.CreateMultipartUpload
+//	UploadPart                PUT /b/k?partNumber=N&uploadId=U           MultipartUpload.UploadPart
+//	UploadPartCopy            PUT ... + x-amz-copy-source                MultipartUpload.UploadPartCopy
+//	CompleteMultipartUpload   POST /b/k?uploadId=U                       MultipartUpload.Complete
+//	AbortMultipartUpload      DELETE /b/k?uploadId=U                     MultipartUpload.Abort
+//	ListParts                 GET /b/k?uploadId=U                        MultipartUpload.ListParts
+//
+// Every other S3 subresource (?acl, ?policy, ?cors, ?lifecycle,
+// ?encryption, ?website, ?notification, ?replication, ?object-lock,
+// ?retention, ?legal-hold, ?restore, ?select, bucket ?tagging, ...), POST
+// Object form uploads and OPTIONS answer 501 NotImplemented with S3's
+// <Error> body, never a success or a listing that a client could mistake
+// for the feature working. A method an address does not take is 405
+// MethodNotAllowed.
+//
+// # Answers
+//
+// Every answer carries x-amz-request-id (unique per handler: a random base
+// plus a counter), x-amz-id-2 and Server. XML answers are S3's shapes in
+// the namespace http://s3.amazonaws.com/doc/2006-03-01/, with Content-Type
+// application/xml. ETags are quoted in headers and XML (except in
+// GetObjectAttributes, where S3 sends it bare); Last-Modified is RFC 1123
+// GMT; XML times are ISO 8601 with milliseconds. Errors are S3's
+// <Error><Code/><Message/>...<Resource/><RequestId/><HostId/></Error>,
+// with the extra elements S3 adds for some codes (BucketName, Key,
+// VersionId, UploadId, RangeRequested, ActualObjectSize, ArgumentName,
+// ArgumentValue, Method, ResourceType, Header); HEAD answers and 304 carry
+// the status alone. The store's errors become codes through one table,
+// errorTable in errors.go, matched with errors.Is over cellar's sentinels;
+// authentication failures keep the code and status sigv4 gives them.
+// Internal errors are logged with the request ID and answered with S3's
+// generic InternalError message.
+//
+// # Decisions
+//
+//   - Accounts. The store has no owners or ACLs: every access key in
+//     Options.Credentials is a user of one account, which owns every
+//     bucket. Owner elements name that account. ACL headers other than
+//     x-amz-acl private (or bucket-owner-full-control) and x-amz-grant-*
+//     are NotImplemented. With AllowAnonymous, unsigned requests have the
+//     same rights as signed ones (there are no policies to limit them);
+//     without it they are AccessDenied.
+//   - CreateBucket on a bucket that exists is 409 BucketAlreadyOwnedByYou
+//     in every region, us-east-1 included (where S3 keeps a legacy 200):
+//     one answer everywhere, and a client learns the bucket was there.
+//     A LocationConstraint must be the handler's Region ("EU" for
+//     eu-west-1) or absent, else IllegalLocationConstraintException; unlike
+//     S3, an explicit us-east-1 is accepted in us-east-1. The bucket records
+//     the handler's Region, which GetBucketLocation (empty for us-east-1,
+//     as S3) and HeadBucket's x-amz-bucket-region report.
+//   - x-amz-version-id is sent for every version in a bucket that has ever
+//     had versioning, "null" included, and never in one that has not, as
+//     S3 does. x-amz-copy-source-version-id follows the same rule for the
+//     source's bucket.
+//   - What the store cannot keep is refused, not dropped: PutObject,
+//     CopyObject and CreateMultipartUpload with Cache-Control,
+//     Content-Disposition, Content-Encoding (other than aws-chunked),
+//     Content-Language or Expires, a storage class other than STANDARD
+//     (an unknown one is InvalidStorageClass), server-side encryption,
+//     Object Lock or a website redirect are NotImplemented. So are
+//     If-None-Match values other than "*" on writes, conditional deletes
+//     (If-Match on DELETE) and MFA Delete.
+//   - Bodies. PutObject and UploadPart need Content-Length, or
+//     x-amz-decoded-content-length with an aws-chunked body: a body of
+//     unknown length is 411 MissingContentLength. The body is read through a
+//     wrapper that counts it against the declared length and hashes it
+//     against Content-MD5, and fails the store's last read (IncompleteBody,
+//     BadDigest) instead of ending it, so a bad body is never committed.
+//     The store is given no size: the wrapper checks the length itself, so
+//     that a failure found at the very end of the body reaches the store as
+//     a read error. XML request bodies are read whole, at most 1 MiB (8 MiB
+//     for DeleteObjects and CompleteMultipartUpload), else 400
+//     MaxMessageLengthExceeded; Content-MD5 is checked when present and
+//     never required (DeleteObjects included). A body that is not one
+//     well-formed document of the expected root element (in any namespace,
+//     or none) is MalformedXML. The x-amz-checksum-* headers and trailers
+//     are not yet verified or returned.
+//   - Keys come from the decoded request path: spaces, '+', '%', "//",
+//     unicode and a leading '/' all survive. Keys over 1,024 bytes are
+//     KeyTooLongError before the store is asked.
+//   - GetObject and HeadObject answer a single Range (bytes=a-b, a-,
+//     -n) with 206 and Content-Range. A range that no byte satisfies (a
+//     first byte past the end, so any a-b range of an empty object, or
+//     bytes=-0) is 416 InvalidRange with Content-Range: bytes */size; a
+//     non-empty suffix of an empty object is satisfiable (RFC 9110) and
+//     answered with the whole, empty object. A header with several ranges
+//     or bad syntax is ignored and the whole object returned, as S3 does.
+//     If-* conditions follow S3's precedence (a true If-Match overrides a
+//     false If-Unmodified-Since; a false If-None-Match decides over
+//     If-Modified-Since); an If-Modified-Since in the future is ignored
+//     (RFC 9110). 304 carries ETag and Last-Modified. partNumber answers
+//     206 with the part's Content-Range (also part 1 of an object not
+//     uploaded in parts, unless it is empty) and, for a multipart object,
+//     x-amz-mp-parts-count; with Range it is InvalidRequest. The store
+//     gives a part's size only, so its offset is summed from the parts
+//     before it. response-* parameters set their headers, and are
+//     InvalidRequest on an anonymous request, as S3 answers. A read that
+//     fails after the status line aborts the connection, so a client never
+//     takes a cut-short body for a whole one.
+//   - A GET, HEAD or tagging request that meets a delete marker is 404
+//     NoSuchKey (405 MethodNotAllowed when the marker was named by version
+//     ID) with x-amz-delete-marker: true and the marker's x-amz-version-id.
+//   - Listings. ListObjects (v1) gives NextMarker only with a delimiter,
+//     as S3 does. A marker or start-after inside a common prefix (or equal
+//     to one, as a NextMarker may be) skips every key under that prefix,
+//     since S3 lists no common prefix that does not sort after the marker;
+//     ListObjectVersions and ListMultipartUploads apply the same rule to
+//     key-marker. encoding-type=url encodes Key, Prefix, Delimiter, Marker,
+//     NextMarker, StartAfter, KeyMarker, NextKeyMarker and CommonPrefixes
+//     as S3 does: every byte but letters, digits, "-_.~/" as %XX (a space
+//     is %20, a '+' %2B), which url.QueryUnescape, url.PathUnescape and
+//     botocore all decode. max-keys=0 lists nothing, untruncated. Tokens
+//     are the store's, opaque. ListBuckets serves max-buckets,
+//     continuation-token (the base64url of the last name), prefix and
+//     bucket-region.
+//   - DeleteObjects takes 1 to 1,000 keys (else MalformedXML) and answers
+//     each in the order asked: Deleted (with DeleteMarker and
+//     DeleteMarkerVersionId when a marker was made or removed) or Error
+//     with the key's code; Quiet lists only errors.
+//   - CopyObject ignores metadata and x-amz-tagging headers unless the
+//     matching directive is REPLACE, as S3 does; a directive other than
+//     COPY or REPLACE is InvalidArgument. x-amz-copy-source is split at its
+//     first '?' before being URL-decoded, so a '?' in a source key must be
+//     sent as %3F, as SDKs do.
+//   - UploadPartCopy: the store does not report which source version it
+//     read, so in a bucket that keeps versions the handler reads the
+//     source's current version ID first and copies that version by ID, to
+//     name it in x-amz-copy-source-version-id.
+//   - CompleteMultipartUpload commits in one index batch without copying
+//     data, so it answers at once; a failure is a plain error status. The
+//     handler never sends S3's early 200 with whitespace and an <Error>
+//     body, which S3 uses for completions that take long.
+//   - GetObjectAttributes gives ObjectParts (PartsCount and paging) for
+//     multipart objects but no Part elements, as S3 does for objects without
+//     additional checksums; Checksum is not given yet.
+//   - Request errors that the client caused by going away
+//     (context.Canceled) are RequestTimeout; a quorum the store could not
+//     reach, or a closed store, is 503 ServiceUnavailable, which SDKs
+//     retry.
+package s3api
