@@ -201,8 +201,14 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		if b.n == b.size {
 			// Declared length reached: the body must end here.
 			var one [1]byte
-			if m, _ := io.ReadFull(b.r, one[:]); m > 0 {
+			m, err := io.ReadFull(b.r, one[:])
+			switch {
+			case m > 0:
 				return 0, b.fail(fmt.Errorf("%w: body longer than the declared %d bytes", ErrIncompleteBody, b.size))
+			case err != nil && err != io.EOF:
+				// A reader that checks the body at its end (a digest, a
+				// signature) reports a mismatch here.
+				return 0, b.fail(fmt.Errorf("cellar: read body: %w", err))
 			}
 			return 0, io.EOF
 		}

@@ -400,3 +400,35 @@ func TestObjectSeekAndReadAt(t *testing.T) {
 		t.Fatal("seek to negative offset succeeded")
 	}
 }
+
+// failAtEOF returns its data, then err instead of io.EOF, as a reader that
+// checks a digest of the body at its end does.
+type failAtEOF struct {
+	r   io.Reader
+	err error
+}
+
+func (f *failAtEOF) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		err = f.err
+	}
+	return n, err
+}
+
+func TestBodyErrorAtEOFFailsPut(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	b := newBucket(t, s, "eoferr")
+	bad := errors.New("digest mismatch")
+	for _, size := range []int64{0, 5} {
+		_, err := b.Put(ctx, "k", &failAtEOF{r: strings.NewReader("hello"), err: bad}, &cellar.PutOptions{Size: size})
+		if !errors.Is(err, bad) {
+			t.Fatalf("size %d: put err %v, want the reader's error", size, err)
+		}
+		if _, err := b.Head(ctx, "k", nil); !errors.Is(err, cellar.ErrNoSuchKey) {
+			t.Fatalf("size %d: a put whose body failed was committed", size)
+		}
+	}
+	assertNoGarbage(t, s)
+}
