@@ -24,6 +24,7 @@ type command struct {
 // commands lists the subcommands in the order usage shows them.
 var commands = []command{
 	{name: "bench", summary: "measure the store against raw-disk baselines and print one table", run: runBench},
+	{name: "serve", summary: "serve the S3 API over a store until SIGINT or SIGTERM", run: runServe},
 }
 
 func main() {
