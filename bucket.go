@@ -2,12 +2,10 @@ package cellar
 
 import (
 	"context"
-	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"strconv"
 	"strings"
@@ -105,7 +103,10 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOpti
 		contentType = "binary/octet-stream"
 	}
 
-	data, err := s.writeData(ctx, r, opts.Size, MaxPutSize)
+	if err := opts.ContentHeaders.validate(); err != nil {
+		return ObjectInfo{}, err
+	}
+	data, err := s.writeData(ctx, r, opts.Size, MaxPutSize, &opts.Integrity)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -117,6 +118,8 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOpti
 		ContentType: contentType,
 		Metadata:    md,
 		Tags:        cloneTags(opts.Tags),
+		Headers:     opts.ContentHeaders.toMap(),
+		Checksum:    Checksum{Algorithm: data.alg, Value: data.seg.Checksum, Type: ChecksumFullObject},
 		Segments:    []segment{data.seg},
 	}
 	err = s.commitVersion(ctx, rec, commitArgs{cond: putConditions{ifMatch: opts.IfMatch, ifNoneMatch: opts.IfNoneMatch}, data: data})
@@ -132,6 +135,7 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOpti
 type pendingData struct {
 	w   *erasure.Writer
 	seg segment
+	alg string // the algorithm of seg.Checksum
 }
 
 func (p *pendingData) abort(s *Store) {
@@ -141,7 +145,11 @@ func (p *pendingData) abort(s *Store) {
 
 // writeData streams r into a new erasure-coded blob set, computing its MD5.
 // size is the declared length or 0 for unknown; limit caps unknown lengths.
-func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64) (*pendingData, error) {
+func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64, in *Integrity) (*pendingData, error) {
+	c, err := newChecker(in)
+	if err != nil {
+		return nil, err
+	}
 	p := s.opts.params()
 	dataID := newDataID()
 	placement, err := erasure.Place(len(s.zones), p, seedOf(dataID), s.opts.AllowWeakPlacement)
@@ -149,16 +157,15 @@ func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64) (
 		return nil, err
 	}
 	s.setInflight(dataID, true)
-	h := md5.New()
 	w, err := erasure.NewWriter(ctx, &erasure.WriteOptions{
 		Params: p, Zones: s.zones, Placement: placement, DataID: dataID, Quorum: s.opts.WriteQuorum,
-		Hashes: []hash.Hash{h},
+		Hashes: c.hashes(),
 	})
 	if err != nil {
 		s.setInflight(dataID, false)
 		return nil, s.writeError(err)
 	}
-	pd := &pendingData{w: w, seg: segment{DataID: dataID, K: p.DataShards, M: p.ParityShards, BlockSize: p.BlockSize, Placement: placement}}
+	pd := &pendingData{w: w, alg: string(c.alg), seg: segment{DataID: dataID, K: p.DataShards, M: p.ParityShards, BlockSize: p.BlockSize, Placement: placement}}
 	if r == nil {
 		r = strings.NewReader("")
 	}
@@ -180,8 +187,12 @@ func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64) (
 		pd.abort(s)
 		return nil, s.writeError(err)
 	}
-	pd.seg.Size = body.n
-	pd.seg.ETag = hex.EncodeToString(h.Sum(nil))
+	etag, sum, err := c.verify()
+	if err != nil {
+		pd.abort(s)
+		return nil, err
+	}
+	pd.seg.Size, pd.seg.ETag, pd.seg.Checksum = body.n, etag, sum
 	return pd, nil
 }
 

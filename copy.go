@@ -37,6 +37,12 @@ type CopyOptions struct {
 	MetadataDirective string
 	ContentType       string
 	Metadata          map[string]string
+	// ContentHeaders, with DirectiveReplace, replace the source's too.
+	ContentHeaders
+
+	// ChecksumAlgorithm is the checksum the copy computes and stores; empty
+	// means the source's algorithm (CRC64NVME if it has none).
+	ChecksumAlgorithm string
 
 	// TaggingDirective is DirectiveCopy (the default when empty): the copy
 	// gets the source's tags; or DirectiveReplace: it gets Tags, checked
@@ -112,7 +118,7 @@ func (b *Bucket) CopyObject(ctx context.Context, key, srcBucket, srcKey string, 
 		if md, err = normalizeMetadata(opts.Metadata); err != nil {
 			return CopyResult{}, err
 		}
-	} else if opts.ContentType != "" || len(opts.Metadata) > 0 {
+	} else if opts.ContentType != "" || len(opts.Metadata) > 0 || opts.ContentHeaders != (ContentHeaders{}) {
 		return CopyResult{}, fmt.Errorf("%w: CopyOptions.ContentType and Metadata need MetadataDirective %s", ErrInvalidArgument, DirectiveReplace)
 	}
 	if replaceTags {
@@ -155,9 +161,13 @@ func (b *Bucket) CopyObject(ctx context.Context, key, srcBucket, srcKey string, 
 		ContentType: src.ContentType,
 		Metadata:    cloneTags(src.Metadata),
 		Tags:        cloneTags(src.Tags),
+		Headers:     cloneTags(src.Headers),
 	}
 	if replaceMeta {
-		rec.ContentType, rec.Metadata = opts.ContentType, md
+		if err := opts.ContentHeaders.validate(); err != nil {
+			return CopyResult{}, err
+		}
+		rec.ContentType, rec.Metadata, rec.Headers = opts.ContentType, md, opts.ContentHeaders.toMap()
 	}
 	if rec.ContentType == "" {
 		rec.ContentType = "binary/octet-stream"
@@ -170,13 +180,18 @@ func (b *Bucket) CopyObject(ctx context.Context, key, srcBucket, srcKey string, 
 	// sweeper until closed, so that an overwrite or delete of the source
 	// mid-copy does not cut the copy short.
 	obj := s.newObject(ctx, src)
-	data, err := s.writeData(ctx, obj, src.Size, MaxCopySourceSize)
+	alg := opts.ChecksumAlgorithm
+	if alg == "" {
+		alg = src.Checksum.Algorithm
+	}
+	data, err := s.writeData(ctx, obj, src.Size, MaxCopySourceSize, &Integrity{ChecksumAlgorithm: alg})
 	obj.Close()
 	if err != nil {
 		return CopyResult{}, err
 	}
 	rec.Size = data.seg.Size
 	rec.ETag = data.seg.ETag
+	rec.Checksum = Checksum{Algorithm: data.alg, Value: data.seg.Checksum, Type: ChecksumFullObject}
 	rec.Segments = []segment{data.seg}
 	if err := s.commitVersion(ctx, rec, commitArgs{cond: cond, data: data}); err != nil {
 		return CopyResult{}, err

@@ -31,6 +31,8 @@ var (
 	ErrInvalidTag          = errors.New("cellar: invalid tag")
 	ErrTooManyTags         = errors.New("cellar: too many tags")
 	ErrTooManyKeys         = errors.New("cellar: too many keys")
+	ErrBadDigest           = errors.New("cellar: bad digest")
+	ErrInvalidDigest       = errors.New("cellar: invalid digest")
 
 	// Multipart uploads (multipart.go).
 	ErrNoSuchUpload      = &notExistError{"cellar: no such upload"}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cellarhq/cellar/index"
+	"github.com/cellarhq/cellar/internal/checksum"
 )
 
 // S3's limits on multipart uploads.
@@ -58,6 +59,10 @@ type PartOptions struct {
 	// Size is the part's length when the caller knows it, 0 when not. A
 	// body shorter or longer than Size fails with ErrIncompleteBody.
 	Size int64
+	// Integrity gives digests to check. Its ChecksumAlgorithm, if set,
+	// must be the upload's: every part is checksummed with the upload's
+	// algorithm.
+	Integrity
 }
 
 // PartInfo describes an uploaded part.
@@ -66,6 +71,8 @@ type PartInfo struct {
 	ETag         string // hex MD5 of the part, no quotes
 	Size         int64
 	LastModified time.Time
+	// Checksum is the part's checksum (base64) by the upload's algorithm.
+	Checksum string
 }
 
 // CompletedPart names a part for Complete: its number and the ETag that
@@ -73,6 +80,8 @@ type PartInfo struct {
 type CompletedPart struct {
 	PartNumber int
 	ETag       string
+	// Checksum, if set, must be the part's checksum (base64).
+	Checksum string
 }
 
 // CompleteOptions configure Complete. A nil *CompleteOptions is the zero
@@ -83,6 +92,10 @@ type CompleteOptions struct {
 	// IfMatch completes only if the key's current object has this ETag
 	// (quoted or not).
 	IfMatch string
+	// Checksum, if set, is the expected checksum of the whole object, in
+	// the upload's algorithm and type (a COMPOSITE value ends in "-N");
+	// a mismatch is ErrBadDigest and nothing is committed.
+	Checksum string
 }
 
 // ListPartsOptions configure ListParts. A nil *ListPartsOptions lists from
@@ -192,13 +205,26 @@ func (b *Bucket) CreateMultipartUpload(ctx context.Context, key string, opts *Pu
 	if opts.IfMatch != "" || opts.IfNoneMatch != "" {
 		return nil, fmt.Errorf("%w: conditions of a multipart upload go to Complete, not CreateMultipartUpload", ErrInvalidArgument)
 	}
+	if opts.Checksum != "" || opts.TrailingChecksum != nil || opts.ContentMD5 != "" {
+		return nil, fmt.Errorf("%w: digests of a multipart upload go to UploadPart and Complete", ErrInvalidArgument)
+	}
+	if err := opts.ContentHeaders.validate(); err != nil {
+		return nil, err
+	}
+	alg, ctype, err := uploadChecksum(opts.ChecksumAlgorithm, opts.ChecksumType)
+	if err != nil {
+		return nil, err
+	}
 	rec := &uploadRecord{
-		Bucket:      b.name,
-		Key:         key,
-		Initiated:   s.now(),
-		ContentType: opts.ContentType,
-		Metadata:    md,
-		Tags:        cloneTags(opts.Tags),
+		Bucket:            b.name,
+		Key:               key,
+		Initiated:         s.now(),
+		ContentType:       opts.ContentType,
+		Metadata:          md,
+		Tags:              cloneTags(opts.Tags),
+		Headers:           opts.ContentHeaders.toMap(),
+		ChecksumAlgorithm: string(alg),
+		ChecksumType:      ctype,
 	}
 	if rec.ContentType == "" {
 		rec.ContentType = "binary/octet-stream"
@@ -292,10 +318,19 @@ func (u *MultipartUpload) UploadPart(ctx context.Context, n int, r io.Reader, op
 	}
 	// Fail early, before moving data, if the upload is gone; commitPart
 	// checks again under the upload's lock.
-	if _, err := u.record(ctx); err != nil {
+	urec, err := u.record(ctx)
+	if err != nil {
 		return PartInfo{}, err
 	}
-	data, err := s.writeData(ctx, r, size, MaxPartSize)
+	var in Integrity
+	if opts != nil {
+		in = opts.Integrity
+	}
+	if in.ChecksumAlgorithm != "" && !strings.EqualFold(in.ChecksumAlgorithm, urec.ChecksumAlgorithm) {
+		return PartInfo{}, fmt.Errorf("%w: checksum algorithm %s of a part of an upload created with %s", ErrInvalidRequest, in.ChecksumAlgorithm, urec.ChecksumAlgorithm)
+	}
+	in.ChecksumAlgorithm = urec.ChecksumAlgorithm
+	data, err := s.writeData(ctx, r, size, MaxPartSize, &in)
 	if err != nil {
 		return PartInfo{}, err
 	}
@@ -405,7 +440,11 @@ func (u *MultipartUpload) UploadPartCopy(ctx context.Context, n int, srcBucket, 
 	if length > MaxPartSize {
 		return PartInfo{}, fmt.Errorf("%w: part copy of %d bytes, limit %d (copy a range)", ErrEntityTooLarge, length, int64(MaxPartSize))
 	}
-	data, err := s.writeData(ctx, io.NewSectionReader(obj, off, length), length, MaxPartSize)
+	urec, err := u.record(ctx)
+	if err != nil {
+		return PartInfo{}, err
+	}
+	data, err := s.writeData(ctx, io.NewSectionReader(obj, off, length), length, MaxPartSize, &Integrity{ChecksumAlgorithm: urec.ChecksumAlgorithm})
 	if err != nil {
 		return PartInfo{}, err
 	}
@@ -535,6 +574,9 @@ func (u *MultipartUpload) Complete(ctx context.Context, parts []CompletedPart, o
 		if etag := strings.Trim(p.ETag, `"`); etag != pr.Seg.ETag {
 			return ObjectInfo{}, fmt.Errorf("%w: part %d has ETag %q, not %q", ErrInvalidPart, p.PartNumber, pr.Seg.ETag, etag)
 		}
+		if p.Checksum != "" && p.Checksum != pr.Seg.Checksum {
+			return ObjectInfo{}, fmt.Errorf("%w: part %d has %s checksum %q, not %q", ErrInvalidPart, p.PartNumber, urec.ChecksumAlgorithm, pr.Seg.Checksum, p.Checksum)
+		}
 		used[p.PartNumber] = true
 		segs = append(segs, pr.Seg)
 	}
@@ -553,6 +595,13 @@ func (u *MultipartUpload) Complete(ctx context.Context, parts []CompletedPart, o
 		}
 		h.Write(sum)
 	}
+	ck, err := urec.objectChecksum(segs)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	if opts.Checksum != "" && opts.Checksum != ck.Value {
+		return ObjectInfo{}, fmt.Errorf("%w: the %s you specified for the object did not match the calculated checksum", ErrBadDigest, ck.Algorithm)
+	}
 	rec := &versionRecord{
 		Bucket:      u.b.name,
 		Key:         u.key,
@@ -561,6 +610,8 @@ func (u *MultipartUpload) Complete(ctx context.Context, parts []CompletedPart, o
 		ContentType: urec.ContentType,
 		Metadata:    urec.Metadata,
 		Tags:        urec.Tags,
+		Headers:     urec.Headers,
+		Checksum:    ck,
 		Segments:    segs,
 	}
 	err = s.commitVersion(ctx, rec, commitArgs{
@@ -879,6 +930,11 @@ type uploadRecord struct {
 	ContentType string
 	Metadata    map[string]string
 	Tags        map[string]string
+	Headers     map[string]string
+	// The checksum algorithm of every part and the type of the completed
+	// object's checksum.
+	ChecksumAlgorithm string
+	ChecksumType      string
 }
 
 // partRecord is what the index keeps for an uploaded part, and what the
@@ -907,6 +963,9 @@ const (
 	upTagContentType
 	upTagMetadata // repeated pair
 	upTagTag      // repeated pair
+	upTagHeader   // repeated pair
+	upTagChecksumAlgorithm
+	upTagChecksumType
 )
 
 const (
@@ -926,6 +985,9 @@ func (r *uploadRecord) marshal() []byte {
 	w.str(upTagContentType, r.ContentType)
 	w.pairs(upTagMetadata, r.Metadata)
 	w.pairs(upTagTag, r.Tags)
+	w.pairs(upTagHeader, r.Headers)
+	w.str(upTagChecksumAlgorithm, r.ChecksumAlgorithm)
+	w.str(upTagChecksumType, r.ChecksumType)
 	return w.b
 }
 
@@ -951,6 +1013,12 @@ func unmarshalUpload(b []byte) (*uploadRecord, error) {
 			err = readPair(&r.Metadata, v)
 		case upTagTag:
 			err = readPair(&r.Tags, v)
+		case upTagHeader:
+			err = readPair(&r.Headers, v)
+		case upTagChecksumAlgorithm:
+			r.ChecksumAlgorithm = string(v)
+		case upTagChecksumType:
+			r.ChecksumType = string(v)
 		}
 		return err
 	})
@@ -1008,5 +1076,59 @@ func unmarshalPart(b []byte) (*partRecord, error) {
 }
 
 func (r *partRecord) info() PartInfo {
-	return PartInfo{PartNumber: r.PartNumber, ETag: r.Seg.ETag, Size: r.Seg.Size, LastModified: r.LastModified}
+	return PartInfo{PartNumber: r.PartNumber, ETag: r.Seg.ETag, Size: r.Seg.Size, LastModified: r.LastModified, Checksum: r.Seg.Checksum}
+}
+
+// uploadChecksum picks an upload's checksum algorithm and type with S3's
+// defaults and rules: CRC64NVME when none is given; CRC64NVME is
+// FULL_OBJECT only, SHA1 and SHA256 COMPOSITE only, CRC32 and CRC32C
+// either (COMPOSITE by default).
+func uploadChecksum(algName, ctype string) (checksum.Algorithm, string, error) {
+	if algName == "" {
+		algName = DefaultChecksumAlgorithm
+	}
+	alg, err := checksum.ParseAlgorithm(algName)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: checksum algorithm %q", ErrInvalidRequest, algName)
+	}
+	if ctype == "" {
+		ctype = ChecksumComposite
+		if !alg.SupportsComposite() {
+			ctype = ChecksumFullObject
+		}
+	}
+	switch {
+	case ctype == ChecksumFullObject && alg.SupportsFullObject(), ctype == ChecksumComposite && alg.SupportsComposite():
+		return alg, ctype, nil
+	case ctype != ChecksumFullObject && ctype != ChecksumComposite:
+		return "", "", fmt.Errorf("%w: checksum type %q: want %s or %s", ErrInvalidRequest, ctype, ChecksumFullObject, ChecksumComposite)
+	}
+	return "", "", fmt.Errorf("%w: the %s checksum type cannot be used with the %s algorithm", ErrInvalidRequest, ctype, alg)
+}
+
+// objectChecksum computes a completed upload's checksum from its parts'.
+func (r *uploadRecord) objectChecksum(segs []segment) (Checksum, error) {
+	alg, err := checksum.ParseAlgorithm(r.ChecksumAlgorithm)
+	if err != nil {
+		return Checksum{}, fmt.Errorf("cellar: upload of %s/%s: %w", r.Bucket, r.Key, errBadRecord)
+	}
+	sums := make([][]byte, len(segs))
+	lengths := make([]int64, len(segs))
+	for i, seg := range segs {
+		if sums[i], err = checksum.Decode(seg.Checksum, alg); err != nil {
+			return Checksum{}, fmt.Errorf("cellar: part %d of %s/%s has no valid %s checksum: %w", i+1, r.Bucket, r.Key, alg, errBadRecord)
+		}
+		lengths[i] = seg.Size
+	}
+	ck := Checksum{Algorithm: string(alg), Type: r.ChecksumType}
+	if r.ChecksumType == ChecksumFullObject {
+		sum, err := checksum.FullObject(alg, sums, lengths)
+		if err != nil {
+			return Checksum{}, err
+		}
+		ck.Value = checksum.Encode(sum)
+	} else {
+		ck.Value = checksum.EncodeComposite(checksum.Composite(alg, sums), len(segs))
+	}
+	return ck, nil
 }

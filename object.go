@@ -25,8 +25,12 @@ type ObjectInfo struct {
 	ETag         string // hex MD5 of the body, no quotes; multipart: hex-N
 	LastModified time.Time
 	ContentType  string
+	ContentHeaders
 	Metadata     map[string]string // user metadata, names lowercased
 	StorageClass string
+	// Checksum is the object's checksum (CRC64NVME unless the writer
+	// asked for another); a multipart object's may be COMPOSITE.
+	Checksum Checksum
 	// TagCount is the number of tags the version has (S3's
 	// x-amz-tagging-count); GetObjectTagging returns them.
 	TagCount     int
@@ -43,18 +47,20 @@ func (r *versionRecord) info() ObjectInfo {
 		sc = StorageClassStandard
 	}
 	return ObjectInfo{
-		Bucket:       r.Bucket,
-		Key:          r.Key,
-		VersionID:    r.VersionID,
-		Size:         r.Size,
-		ETag:         r.ETag,
-		LastModified: r.LastModified,
-		ContentType:  r.ContentType,
-		Metadata:     r.Metadata,
-		StorageClass: sc,
-		TagCount:     len(r.Tags),
-		PartsCount:   partsCount(r.ETag),
-		DeleteMarker: r.DeleteMarker,
+		Bucket:         r.Bucket,
+		Key:            r.Key,
+		VersionID:      r.VersionID,
+		Size:           r.Size,
+		ETag:           r.ETag,
+		LastModified:   r.LastModified,
+		ContentType:    r.ContentType,
+		ContentHeaders: contentHeadersFrom(r.Headers),
+		Checksum:       r.Checksum,
+		Metadata:       r.Metadata,
+		StorageClass:   sc,
+		TagCount:       len(r.Tags),
+		PartsCount:     partsCount(r.ETag),
+		DeleteMarker:   r.DeleteMarker,
 	}
 }
 
@@ -76,6 +82,13 @@ type PutOptions struct {
 	// Tags are the object's tags: at most 10, with S3's limits (see
 	// ValidTags).
 	Tags map[string]string
+	// ContentHeaders are stored and returned with the object.
+	ContentHeaders
+	// Integrity names the checksum to store and the digests to check.
+	Integrity
+	// ChecksumType is for CreateMultipartUpload only: FULL_OBJECT or
+	// COMPOSITE, with S3's defaults and rules per algorithm.
+	ChecksumType string
 }
 
 // GetOptions configure Get and Head. A nil *GetOptions is the zero value.

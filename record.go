@@ -29,6 +29,8 @@ type versionRecord struct {
 	Metadata     map[string]string
 	StorageClass string
 	Tags         map[string]string
+	Headers      map[string]string // ContentHeaders by header name
+	Checksum     Checksum
 	Segments     []segment
 }
 
@@ -41,6 +43,7 @@ type segment struct {
 	Placement []int
 	Size      int64
 	ETag      string
+	Checksum  string // base64 checksum of this segment's bytes, by the record's algorithm
 }
 
 const recordFormat = 1
@@ -60,14 +63,22 @@ const (
 	tagStorageClass
 	tagSegment // repeated: a nested field list
 	tagTag     // repeated: a pair of length-prefixed strings
+	tagHeader  // repeated: a pair of length-prefixed strings
+	tagChecksumAlgorithm
+	tagChecksumValue
+	tagChecksumType
+)
 
-	tagSegDataID = iota + 100
+// Field tags inside a segment. Never reuse a number.
+const (
+	tagSegDataID = iota + 1
 	tagSegK
 	tagSegM
 	tagSegBlockSize
 	tagSegPlacement
 	tagSegSize
 	tagSegETag
+	tagSegChecksum
 )
 
 var errBadRecord = errors.New("cellar: corrupt version record")
@@ -140,6 +151,10 @@ func (r *versionRecord) marshal() []byte {
 	w.pairs(tagMetadata, r.Metadata)
 	w.str(tagStorageClass, r.StorageClass)
 	w.pairs(tagTag, r.Tags)
+	w.pairs(tagHeader, r.Headers)
+	w.str(tagChecksumAlgorithm, r.Checksum.Algorithm)
+	w.str(tagChecksumValue, r.Checksum.Value)
+	w.str(tagChecksumType, r.Checksum.Type)
 	for _, s := range r.Segments {
 		w.bytes(tagSegment, s.marshal())
 	}
@@ -220,6 +235,14 @@ func unmarshalRecord(b []byte) (*versionRecord, error) {
 			err = readPair(&r.Metadata, v)
 		case tagTag:
 			err = readPair(&r.Tags, v)
+		case tagHeader:
+			err = readPair(&r.Headers, v)
+		case tagChecksumAlgorithm:
+			r.Checksum.Algorithm = string(v)
+		case tagChecksumValue:
+			r.Checksum.Value = string(v)
+		case tagChecksumType:
+			r.Checksum.Type = string(v)
 		case tagStorageClass:
 			r.StorageClass = string(v)
 		case tagSegment:
@@ -268,6 +291,8 @@ func unmarshalSegment(b []byte) (segment, error) {
 			s.Size = int64(x)
 		case tagSegETag:
 			s.ETag = string(v)
+		case tagSegChecksum:
+			s.Checksum = string(v)
 		}
 		return err
 	})
@@ -290,5 +315,6 @@ func (s *segment) marshal() []byte {
 	w.bytes(tagSegPlacement, pl)
 	w.uint(tagSegSize, uint64(s.Size))
 	w.str(tagSegETag, s.ETag)
+	w.str(tagSegChecksum, s.Checksum)
 	return w.b
 }

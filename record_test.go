@@ -14,9 +14,11 @@ func TestRecordRoundTrip(t *testing.T) {
 			Bucket: "bucket", Key: "a/b/c", VersionID: "null", Seq: 1 << 60, Size: 1 << 40, ETag: "abc-3",
 			LastModified: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), ContentType: "text/plain",
 			Metadata: map[string]string{"a": "1", "b": ""}, StorageClass: "STANDARD",
-			Tags: map[string]string{"project": "x", "empty": ""},
+			Tags:     map[string]string{"project": "x", "empty": ""},
+			Headers:  map[string]string{"Cache-Control": "no-cache"},
+			Checksum: Checksum{Algorithm: "CRC32", Value: "AAAAAA==-2", Type: ChecksumComposite},
 			Segments: []segment{
-				{DataID: "d1", K: 4, M: 2, BlockSize: 1 << 20, Placement: []int{0, 1, 2, 0, 1, 2}, Size: 5, ETag: "e1"},
+				{DataID: "d1", K: 4, M: 2, BlockSize: 1 << 20, Placement: []int{0, 1, 2, 0, 1, 2}, Size: 5, ETag: "e1", Checksum: "AAAAAA=="},
 				{DataID: "d2", K: 1, M: 0, BlockSize: 64, Placement: []int{0}},
 			},
 		},
