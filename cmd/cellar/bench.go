@@ -36,9 +36,10 @@ const (
 	wPutSmall    = "put-small"
 	wList        = "list"
 	wPutLargeMem = "put-large-mem"
+	wMultipart   = "multipart"
 )
 
-var workloads = []string{wPutLarge, wGetLarge, wGetDegraded, wPutSmall, wList, wPutLargeMem}
+var workloads = []string{wPutLarge, wMultipart, wGetLarge, wGetDegraded, wPutSmall, wList, wPutLargeMem}
 
 // Directories the bench makes under --dir, and removes unless --keep.
 const (
@@ -54,6 +55,7 @@ var benchSubdirs = []string{subStore, subRaw, subSmall, subRawSmall, subList}
 const (
 	benchBucket = "bench"
 	largeKey    = "large/object"
+	partsKey    = "large/multipart"
 	listPrefix  = "logs/2026/"
 	// rssEvery is how often RSS is sampled during put-large.
 	rssEvery = 5 * time.Millisecond
@@ -74,6 +76,8 @@ type benchConfig struct {
 	smallSize   byteSize
 	concurrency int
 	listKeys    int
+	partSize    byteSize
+	partConc    int
 	reps        int
 	only        string
 	warm        bool
@@ -86,12 +90,14 @@ type benchConfig struct {
 var hiddenFlags = map[string]bool{"cpuprofile": true}
 
 func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
-	c := &benchConfig{size: 1 << 30, smallSize: 4 << 10, args: args}
+	c := &benchConfig{size: 1 << 30, smallSize: 4 << 10, partSize: 8 << 20, args: args}
 	flags := flag.NewFlagSet("bench", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	flags.StringVar(&c.dir, "dir", "", "directory to measure in, on the disk under test (required; created if missing)")
 	flags.Var(&c.size, "size", "size of the large object (suffixes KiB, MiB, GiB; KB, MB, GB)")
 	flags.IntVar(&c.smallCount, "small-count", 10000, "number of small objects")
+	flags.Var(&c.partSize, "part-size", "part size of the multipart workload (at least 5 MiB)")
+	flags.IntVar(&c.partConc, "part-concurrency", 4, "parts uploaded at once by the multipart workload")
 	flags.Var(&c.smallSize, "small-size", "size of each small object")
 	flags.IntVar(&c.concurrency, "concurrency", 16, "small puts, and list-setup puts, in flight at once")
 	flags.IntVar(&c.listKeys, "list-keys", 100000, "keys to list")
@@ -122,6 +128,10 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 		return nil, &usageError{"--reps must be at least 1"}
 	case c.concurrency < 1:
 		return nil, &usageError{"--concurrency must be at least 1"}
+	case c.partSize < cellar.MinPartSize || c.partSize > cellar.MaxPartSize:
+		return nil, &usageError{fmt.Sprintf("--part-size %s: must be in [%s, %s]", c.partSize.String(), byteSize(cellar.MinPartSize), byteSize(cellar.MaxPartSize))}
+	case c.partConc < 1:
+		return nil, &usageError{"--part-concurrency must be at least 1"}
 	case c.listKeys < 1 || c.listKeys > 1e7-1:
 		// listKey has seven digits.
 		return nil, &usageError{"--list-keys must be in [1, 9999999]"}
@@ -136,7 +146,8 @@ func benchUsage(flags *flag.FlagSet) {
 Bench measures cellar's embedded default store (Pebble index, three
 directory zones, RS(4,2) in 1 MiB blocks) on the disk holding D against
 raw-disk baselines that do the same logical work, and prints one table.
-Workloads: put-large, get-large, get-degraded (zone az2 offline),
+Workloads: put-large, multipart (the same object through Bucket.Upload,
+against put-large's baseline), get-large, get-degraded (zone az2 offline),
 put-small, list, put-large-mem (peak RSS during put-large). Everything it
 writes under D is removed at the end unless --keep.
 
@@ -268,7 +279,7 @@ func (b *bench) path(sub ...string) string {
 }
 
 func (b *bench) run(ctx context.Context) error {
-	if b.sel[wPutLarge] || b.sel[wGetLarge] || b.sel[wGetDegraded] || b.sel[wPutLargeMem] {
+	if b.sel[wPutLarge] || b.sel[wMultipart] || b.sel[wGetLarge] || b.sel[wGetDegraded] || b.sel[wPutLargeMem] {
 		if err := b.large(ctx); err != nil {
 			return err
 		}
@@ -359,6 +370,12 @@ func (b *bench) large(ctx context.Context) error {
 		b.note(wPutLargeMem, "VmRSS is unavailable on this system")
 	}
 
+	if b.sel[wMultipart] {
+		if err := b.multipart(ctx, st, size, best(rs).d); err != nil {
+			return fmt.Errorf("%s: %w", wMultipart, err)
+		}
+	}
+
 	if b.sel[wGetLarge] {
 		cs, rs, err := b.pair(b.cfg.reps,
 			func() (sample, error) { return b.readObject(ctx, wGetLarge, st, size) },
@@ -383,6 +400,41 @@ func (b *bench) large(ctx context.Context) error {
 		if err := b.getDegraded(ctx, size); err != nil {
 			return fmt.Errorf("%s: %w", wGetDegraded, err)
 		}
+	}
+	return nil
+}
+
+// multipart uploads the large object again with Bucket.Upload, in parts
+// uploaded several at a time, and compares it with put-large's baseline.
+func (b *bench) multipart(ctx context.Context, st *cellar.Store, size int64, base time.Duration) error {
+	bk := st.Bucket(benchBucket)
+	var times []sample
+	var mems []memResult
+	parts := 0
+	for range b.cfg.reps {
+		var mem memResult
+		var info cellar.ObjectInfo
+		s, err := b.measure(phase{w: wMultipart, cellar: true, mem: &mem, run: func() error {
+			var err error
+			info, err = bk.Upload(ctx, partsKey, b.gen.reader(0, size), &cellar.UploadOptions{
+				PartSize: int64(b.cfg.partSize), Concurrency: b.cfg.partConc,
+			})
+			return err
+		}})
+		if err != nil {
+			return err
+		}
+		if info.Size != size {
+			return fmt.Errorf("upload returned size %d, want %d", info.Size, size)
+		}
+		parts = info.PartsCount
+		times = append(times, s)
+		mems = append(mems, mem)
+	}
+	b.rows[wMultipart] = throughputRow(size, best(times).d, base, "MB/s")
+	b.note(wMultipart, "cellar %s: Bucket.Upload of %s in %d parts of %s, %d at a time, into the put-large store; baseline is put-large's", describe(times), byteSize(size), parts, b.cfg.partSize, b.cfg.partConc)
+	if m := worst(mems); m.ok {
+		b.note(wMultipart, "peak VmRSS above idle %s (part buffers are at most part size x concurrency = %s)", mib(m.peak-m.idle), byteSize(int64(b.cfg.partSize)*int64(b.cfg.partConc)))
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ import (
 // has a sane row for every workload and that nothing is left behind.
 func TestBench(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "bench") // bench must create it
-	args := []string{"bench", "--dir", dir, "--size", "8MiB", "--small-count", "50", "--list-keys", "3000"}
+	args := []string{"bench", "--dir", dir, "--size", "12MiB", "--small-count", "50", "--list-keys", "3000", "--part-size", "5MiB"}
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit status %d\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
@@ -24,7 +24,7 @@ func TestBench(t *testing.T) {
 
 	rows := tableRows(t, out)
 	units := map[string]string{
-		wPutLarge: "MB/s", wGetLarge: "MB/s", wGetDegraded: "MB/s",
+		wPutLarge: "MB/s", wMultipart: "MB/s", wGetLarge: "MB/s", wGetDegraded: "MB/s",
 		wPutSmall: "obj/s", wList: "keys/s", wPutLargeMem: "MiB",
 	}
 	for _, w := range workloads {
@@ -55,9 +55,9 @@ func TestBench(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"cellar bench: go", "GOMAXPROCS=", "RS(4,2)", "1 MiB blocks", "large 8 MiB", "reads cold",
+		"cellar bench: go", "GOMAXPROCS=", "RS(4,2)", "1 MiB blocks", "large 12 MiB", "reads cold",
 		"get-large: cold", "MiB from disk", "best of 3", "zone az2 offline",
-		"command: cellar bench --dir " + dir + " --size 8MiB --small-count 50 --list-keys 3000\n",
+		"command: cellar bench --dir " + dir + " --size 12MiB --small-count 50 --list-keys 3000 --part-size 5MiB\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)

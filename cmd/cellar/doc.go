@@ -10,9 +10,24 @@
 // "cellar help <command>" (or "cellar <command> -h") a command's flags.
 // A bad command line exits with status 2, a failure with status 1.
 //
+// # serve
+//
+//	cellar serve (--dir D | --memory) [--addr 127.0.0.1:9000] [--tls-cert F --tls-key F]
+//	             [--region us-east-1] [--base-domain D] [--shutdown-timeout 30s] [--log-format text]
+//
+// Serve opens the embedded default store in D (or an in-memory one) and
+// serves the S3 API (package s3api) over it. Clients sign with the pair in
+// CELLAR_ACCESS_KEY and CELLAR_SECRET_KEY; with neither set, serve makes up
+// a pair and prints it once on stderr. Once listening it prints
+// "cellar serve: listening on URL" on stdout. GET /healthz answers 200
+// "ok". Requests are logged on stderr (never the query string, which may
+// hold a presigned signature). SIGINT or SIGTERM lets requests in flight
+// finish for up to --shutdown-timeout, closes the store and exits 0.
+//
 // # bench
 //
 //	cellar bench --dir D [--size 1GiB] [--small-count 10000] [--small-size 4KiB]
+//	             [--part-size 8MiB] [--part-concurrency 4]
 //	             [--concurrency 16] [--list-keys 100000] [--reps 3]
 //	             [--only put-large,get-large] [--warm] [--keep]
 //
