@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
@@ -244,5 +245,61 @@ func TestMinioStreamingSignature(t *testing.T) {
 	_, err = bad.PutObject(ctx, "stream", "forged", strings.NewReader("forged"), 6, minio.PutObjectOptions{})
 	if code := minioCode(err); code != "SignatureDoesNotMatch" {
 		t.Errorf("PutObject with a wrong secret: %v (code %q); want SignatureDoesNotMatch", err, code)
+	}
+}
+
+// TestMinioChecksums runs minio-go with TrailingHeaders, as against MinIO
+// or S3: a multipart PutObject asks for CRC32C on CreateMultipartUpload,
+// sends each part's CRC32C and names the object's COMPOSITE checksum in
+// CompleteMultipartUpload, without the "-N" suffix.
+func TestMinioChecksums(t *testing.T) {
+	srv := cellartest.NewServer(t, &cellartest.Options{TLS: true})
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{base: srv.Client().Transport}
+	mc, err := minio.New(u.Host, &minio.Options{
+		Creds: credentials.NewStaticV4(srv.AccessKey, srv.SecretKey, ""), Secure: true, Transport: rec,
+		Region: srv.Region, BucketLookup: minio.BucketLookupPath, MaxRetries: 1, TrailingHeaders: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if err := mc.MakeBucket(ctx, "sums", minio.MakeBucketOptions{Region: srv.Region}); err != nil {
+		t.Fatal(err)
+	}
+	body := randBytes(12, 70_000)
+	info, err := mc.PutObject(ctx, "sums", "one", bytes.NewReader(body), int64(len(body)), minio.PutObjectOptions{})
+	if err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	// minio-go sends x-amz-checksum-algorithm here but no checksum, which
+	// PutObject does not take: the object gets S3's default, CRC64NVME.
+	if want := checksumOf(types.ChecksumAlgorithmCrc64nvme, body); info.ChecksumCRC64NVME != want || info.ChecksumMode != "FULL_OBJECT" {
+		t.Errorf("PutObject: ChecksumCRC64NVME %q, type %q; want %s FULL_OBJECT", info.ChecksumCRC64NVME, info.ChecksumMode, want)
+	}
+
+	big := randBytes(13, 5*mib+100)
+	info, err = mc.PutObject(ctx, "sums", "big", bytes.NewReader(big), int64(len(big)), minio.PutObjectOptions{PartSize: 5 * mib})
+	if err != nil {
+		t.Fatalf("multipart PutObject: %v", err)
+	}
+	if want := compositeChecksum(types.ChecksumAlgorithmCrc32c, big, 5*mib); info.ChecksumCRC32C != want {
+		t.Errorf("multipart PutObject: ChecksumCRC32C %q; want %s", info.ChecksumCRC32C, want)
+	}
+	if sent, _ := rec.last(http.MethodPost, "/sums/big"); sent.header.Get("X-Amz-Checksum-Type") != "COMPOSITE" || strings.Contains(sent.header.Get("X-Amz-Checksum-Crc32c"), "-") {
+		t.Errorf("CompleteMultipartUpload sent x-amz-checksum-crc32c %q, type %q: not the suffixless COMPOSITE value this test is for",
+			sent.header.Get("X-Amz-Checksum-Crc32c"), sent.header.Get("X-Amz-Checksum-Type"))
+	}
+	obj, err := mc.GetObject(ctx, "sums", "big", minio.GetObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(obj)
+	obj.Close()
+	if err != nil || !bytes.Equal(got, big) {
+		t.Errorf("GetObject of the multipart object: %v, %d bytes", err, len(got))
 	}
 }

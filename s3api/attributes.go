@@ -14,17 +14,26 @@ import (
 var objectAttributes = map[string]bool{"ETag": true, "Checksum": true, "ObjectParts": true, "StorageClass": true, "ObjectSize": true}
 
 type getObjectAttributesResponse struct {
-	XMLName      xml.Name     `xml:"http://s3.amazonaws.com/doc/2006-03-01/ GetObjectAttributesResponse"`
-	ETag         string       `xml:"ETag,omitempty"`
-	ObjectParts  *objectParts `xml:"ObjectParts"`
-	StorageClass string       `xml:"StorageClass,omitempty"`
-	ObjectSize   *int64       `xml:"ObjectSize"`
+	XMLName      xml.Name          `xml:"http://s3.amazonaws.com/doc/2006-03-01/ GetObjectAttributesResponse"`
+	ETag         string            `xml:"ETag,omitempty"`
+	Checksum     *checksumResponse `xml:"Checksum"`
+	ObjectParts  *objectParts      `xml:"ObjectParts"`
+	StorageClass string            `xml:"StorageClass,omitempty"`
+	ObjectSize   *int64            `xml:"ObjectSize"`
+}
+
+// checksumResponse is the Checksum of GetObjectAttributes: the object's
+// checksum and its type. A COMPOSITE value is given without the "-N"
+// suffix that headers carry, as S3 gives it.
+type checksumResponse struct {
+	checksumElements
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 // objectParts is the ObjectParts of GetObjectAttributes. S3 lists <Part>
-// elements only for objects stored with additional checksums; the store
-// keeps none, so, like S3 for such objects, only the count and the paging
-// fields are given.
+// elements (number, size, checksum) for multipart objects with a
+// COMPOSITE checksum; the store gives no part's checksum of a completed
+// object, so only the count and the paging fields are given.
 type objectParts struct {
 	PartsCount           int  `xml:"PartsCount"`
 	PartNumberMarker     int  `xml:"PartNumberMarker"`
@@ -56,8 +65,7 @@ func parseObjectAttributes(h http.Header) (map[string]bool, error) {
 }
 
 // getObjectAttributes serves GetObjectAttributes. Its ETag is unquoted,
-// unlike every other ETag S3 sends. Checksum is never given: the store
-// keeps no additional checksums yet.
+// unlike every other ETag S3 sends.
 func (h *handler) getObjectAttributes(q *request) error {
 	if err := checkSSEHeaders(q.r.Header); err != nil {
 		return err
@@ -88,6 +96,15 @@ func (h *handler) getObjectAttributes(q *request) error {
 	res := getObjectAttributesResponse{}
 	if want["ETag"] {
 		res.ETag = info.ETag
+	}
+	if want["Checksum"] && info.Checksum.Value != "" {
+		c := &checksumResponse{ChecksumType: info.Checksum.Type}
+		value := info.Checksum.Value
+		if i := strings.LastIndexByte(value, '-'); i >= 0 {
+			value = value[:i]
+		}
+		c.set(info.Checksum.Algorithm, value)
+		res.Checksum = c
 	}
 	if want["StorageClass"] {
 		res.StorageClass = info.StorageClass

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cellarhq/cellar/internal/checksum"
 	"github.com/cellarhq/cellar/s3api/sigv4"
 )
 
@@ -61,8 +62,8 @@ func TestStreamingUpload(t *testing.T) {
 	payload := bytes.Repeat([]byte("streamed "), 20000)
 	for _, o := range []*sigv4.StreamOptions{
 		{ChunkSize: 8 << 10},
-		{ChunkSize: 64 << 10, Trailer: http.Header{"X-Amz-Checksum-Crc32": {"AAAAAA=="}}},
-		{Unsigned: true, Trailer: http.Header{"X-Amz-Checksum-Crc32": {"AAAAAA=="}}},
+		{ChunkSize: 64 << 10, Trailer: http.Header{"X-Amz-Checksum-Crc32": {sumB64(checksum.CRC32, payload)}}},
+		{Unsigned: true, Trailer: http.Header{"X-Amz-Checksum-Crc32": {sumB64(checksum.CRC32, payload)}}},
 	} {
 		r := e.req("PUT", "stream", "obj").anon().build()
 		if err := sigv4.SignStreaming(r, testCreds, e.region, time.Now(), payload, o); err != nil {

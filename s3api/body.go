@@ -1,7 +1,6 @@
 package s3api
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/base64"
 	"errors"
@@ -14,44 +13,50 @@ import (
 	"github.com/cellarhq/cellar/s3api/sigv4"
 )
 
-// payload wraps the body of a request that the store reads. It counts the
-// bytes against the declared length and hashes them against Content-MD5,
+// payload wraps the body of a request that the store reads or that the
+// handler reads whole. It counts the bytes against the declared length
 // and reports a failure from Read in place of io.EOF, so that the store,
-// which commits only after a clean end of body, aborts the write. Errors
+// which commits only after a clean end of body, aborts the write; it
+// classifies connection failures (IncompleteBody, RequestTimeout). Errors
 // are sticky: once a Read failed, every later Read fails the same way, and
 // an error met together with data is held back to the next Read, so that
 // io.ReadFull, which drops an error when it filled its buffer, cannot lose
 // it.
 //
-// The store is given no size with a payload: the payload checks the
-// length itself, so a failure at the very end of the body always reaches
-// the store as a read error.
+// The store checks object bodies itself (size, Content-MD5, checksums); a
+// payload hashes only with withDigest: the Content-MD5 of an XML body, or
+// a checksum the store cannot check (see uploadPart).
 type payload struct {
-	r    io.Reader
-	want int64 // the declared length, -1 if unknown
-	n    int64
-	md5  hash.Hash
-	sum  []byte // the Content-MD5 wanted, nil if none
-	err  error  // sticky: io.EOF after a good end, else the failure
+	r       io.Reader
+	want    int64 // the declared length, -1 if unknown
+	n       int64
+	started bool // Read was called
+	digest  hash.Hash
+	verify  func(sum []byte) error // checks digest's sum at the end
+	err     error                  // sticky: io.EOF after a good end, else the failure
 }
 
-func newPayload(r io.Reader, want int64, contentMD5 []byte) *payload {
-	p := &payload{r: r, want: want, sum: contentMD5}
-	if contentMD5 != nil {
-		p.md5 = md5.New()
-	}
+func newPayload(r io.Reader, want int64) *payload {
+	return &payload{r: r, want: want}
+}
+
+// withDigest hashes the body with h and, when it ends, fails the last
+// Read with what verify says of the sum.
+func (p *payload) withDigest(h hash.Hash, verify func(sum []byte) error) *payload {
+	p.digest, p.verify = h, verify
 	return p
 }
 
 // Read implements io.Reader.
 func (p *payload) Read(b []byte) (int, error) {
+	p.started = true
 	if p.err != nil {
 		return 0, p.err
 	}
 	n, err := p.r.Read(b)
 	p.n += int64(n)
-	if p.md5 != nil {
-		p.md5.Write(b[:n])
+	if p.digest != nil {
+		p.digest.Write(b[:n])
 	}
 	switch {
 	case p.want >= 0 && p.n > p.want:
@@ -69,14 +74,16 @@ func (p *payload) Read(b []byte) (int, error) {
 	return n, p.err
 }
 
-// finish checks a body that ended: io.EOF if it is whole and matches its
-// Content-MD5.
+// finish checks a body that ended: io.EOF if it is whole and its digest
+// verifies.
 func (p *payload) finish() error {
 	if p.want >= 0 && p.n < p.want {
 		return newError("IncompleteBody", fmt.Sprintf("You did not provide the number of bytes specified by the Content-Length HTTP header: %d of %d bytes.", p.n, p.want))
 	}
-	if p.md5 != nil && !bytes.Equal(p.md5.Sum(nil), p.sum) {
-		return newError("BadDigest", "")
+	if p.digest != nil {
+		if err := p.verify(p.digest.Sum(nil)); err != nil {
+			return err
+		}
 	}
 	return io.EOF
 }
@@ -97,8 +104,9 @@ func bodyError(err error) error {
 	return fmt.Errorf("%w (%v)", newError("IncompleteBody", "The request body ended early: "+err.Error()), err)
 }
 
-// contentMD5 reads the Content-MD5 header: nil if absent, InvalidDigest if
-// it is not the base64 of 16 bytes.
+// contentMD5 reads the Content-MD5 header of an XML body, which the
+// handler checks itself: nil if absent, InvalidDigest if it is not the
+// base64 of 16 bytes. (The store checks the Content-MD5 of objects.)
 func contentMD5(h http.Header) ([]byte, error) {
 	v, ok := h["Content-Md5"]
 	if !ok {

@@ -92,11 +92,15 @@ type copyObjectResult struct {
 	XMLName      xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ CopyObjectResult"`
 	LastModified string   `xml:"LastModified"`
 	ETag         string   `xml:"ETag"`
+	checksumElements
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
-// copyObject serves CopyObject. As S3 does, metadata headers are ignored
-// unless the metadata directive is REPLACE, and x-amz-tagging unless the
-// tagging directive is.
+// copyObject serves CopyObject. As S3 does, the content type, system and
+// user metadata headers are ignored unless the metadata directive is
+// REPLACE, and x-amz-tagging unless the tagging directive is. The copy's
+// checksum is x-amz-checksum-algorithm's, else the source's algorithm,
+// computed over the copied bytes.
 func (h *handler) copyObject(q *request) error {
 	if err := checkWriteHeaders(q); err != nil {
 		return err
@@ -115,7 +119,11 @@ func (h *handler) copyObject(q *request) error {
 	}
 	if opts.MetadataDirective == cellar.DirectiveReplace {
 		opts.ContentType = hdr.Get("Content-Type")
+		opts.ContentHeaders = contentHeaders(hdr)
 		opts.Metadata = userMetadata(hdr)
+	}
+	if opts.ChecksumAlgorithm, err = copyChecksumAlgorithm(hdr); err != nil {
+		return err
 	}
 	if opts.TaggingDirective == cellar.DirectiveReplace {
 		if opts.Tags, err = parseTaggingHeader(hdr); err != nil {
@@ -136,10 +144,13 @@ func (h *handler) copyObject(q *request) error {
 	}
 	h.versionIDHeader(q, q.bucket, res.Object.VersionID)
 	h.versionHeader(q, "x-amz-copy-source-version-id", src.bucket, res.SourceVersionID)
-	return q.writeXML(http.StatusOK, &copyObjectResult{
+	out := &copyObjectResult{
 		LastModified: iso8601(res.Object.LastModified),
 		ETag:         quoteETag(res.Object.ETag),
-	})
+		ChecksumType: res.Object.Checksum.Type,
+	}
+	out.set(res.Object.Checksum.Algorithm, res.Object.Checksum.Value)
+	return q.writeXML(http.StatusOK, out)
 }
 
 // sourceError hides that a copy's source is a delete marker: the

@@ -94,28 +94,81 @@
 //     S3 does. x-amz-copy-source-version-id follows the same rule for the
 //     source's bucket.
 //   - What the store cannot keep is refused, not dropped: PutObject,
-//     CopyObject and CreateMultipartUpload with Cache-Control,
-//     Content-Disposition, Content-Encoding (other than aws-chunked),
-//     Content-Language or Expires, a storage class other than STANDARD
-//     (an unknown one is InvalidStorageClass), server-side encryption,
-//     Object Lock or a website redirect are NotImplemented. So are
-//     If-None-Match values other than "*" on writes, conditional deletes
-//     (If-Match on DELETE) and MFA Delete.
+//     CopyObject and CreateMultipartUpload with a storage class other than
+//     STANDARD (an unknown one is InvalidStorageClass), server-side
+//     encryption, Object Lock or a website redirect are NotImplemented. So
+//     are If-None-Match values other than "*" on writes, conditional
+//     deletes (If-Match on DELETE) and MFA Delete.
+//   - System metadata. Cache-Control, Content-Disposition,
+//     Content-Encoding, Content-Language and Expires of PutObject,
+//     CreateMultipartUpload and CopyObject (with the REPLACE directive;
+//     COPY keeps the source's and ignores the request's) are stored as
+//     sent, repeated headers joined with ", ", and returned on GetObject
+//     and HeadObject, where response-* parameters override them. The
+//     aws-chunked coding of a SigV4 streaming body is dropped from
+//     Content-Encoding; when nothing is left none is stored.
 //   - Bodies. PutObject and UploadPart need Content-Length, or
 //     x-amz-decoded-content-length with an aws-chunked body: a body of
-//     unknown length is 411 MissingContentLength. The body is read through a
-//     wrapper that counts it against the declared length and hashes it
-//     against Content-MD5, and fails the store's last read (IncompleteBody,
-//     BadDigest) instead of ending it, so a bad body is never committed.
-//     The store is given no size: the wrapper checks the length itself, so
-//     that a failure found at the very end of the body reaches the store as
-//     a read error. XML request bodies are read whole, at most 1 MiB (8 MiB
-//     for DeleteObjects and CompleteMultipartUpload), else 400
-//     MaxMessageLengthExceeded; Content-MD5 is checked when present and
-//     never required (DeleteObjects included). A body that is not one
-//     well-formed document of the expected root element (in any namespace,
-//     or none) is MalformedXML. The x-amz-checksum-* headers and trailers
-//     are not yet verified or returned.
+//     unknown length is 411 MissingContentLength. The store is given the
+//     declared size and the request's digests (cellar.Integrity), and
+//     checks all of them as it streams: the length (IncompleteBody),
+//     Content-MD5 (InvalidDigest if malformed, BadDigest if wrong) and the
+//     additional checksum (BadDigest), committing nothing when one fails,
+//     including a failure found only at the very end of the body. The
+//     handler's wrapper around the body turns connection failures into
+//     IncompleteBody or RequestTimeout. XML request bodies are read whole,
+//     at most 1 MiB (8 MiB for DeleteObjects and CompleteMultipartUpload),
+//     else 400 MaxMessageLengthExceeded; their Content-MD5 is checked by
+//     the handler when present and never required (DeleteObjects
+//     included). A body that is not one well-formed document of the
+//     expected root element (in any namespace, or none) is MalformedXML.
+//   - Checksums, as S3 has them (CRC32, CRC32C, CRC64NVME, SHA1, SHA256).
+//     PutObject and UploadPart take one x-amz-checksum-<algorithm>
+//     header, or one x-amz-checksum-<algorithm> trailer named in
+//     x-amz-trailer of an aws-chunked body with trailers, which the store
+//     reads once the body has ended; x-amz-sdk-checksum-algorithm, when
+//     sent, must name the same algorithm. Refused with InvalidRequest and
+//     S3's messages: two checksums (headers, or a header and a trailer),
+//     x-amz-sdk-checksum-algorithm alone or naming another or an unknown
+//     algorithm, a value that is not the base64 of one digest (header or
+//     trailer), an x-amz-checksum-* trailer of an unknown algorithm or on
+//     a body that carries no trailers. Without one, PutObject stores
+//     CRC64NVME, as S3 does. PutObject answers x-amz-checksum-<algorithm>
+//     and x-amz-checksum-type (FULL_OBJECT); UploadPart answers the
+//     part's checksum.
+//   - Multipart checksums. CreateMultipartUpload takes
+//     x-amz-checksum-algorithm and x-amz-checksum-type (unknown values, a
+//     type without an algorithm, FULL_OBJECT with SHA1/SHA256 and
+//     COMPOSITE with CRC64NVME are InvalidRequest) and echoes both when an
+//     algorithm was named; none means CRC64NVME FULL_OBJECT. A part
+//     carrying a checksum of another algorithm than its upload's (SDKs add
+//     CRC32 to every part by default) is accepted: the handler checks the
+//     client's checksum itself and the part keeps the upload's, which the
+//     answer gives (S3 refuses this for an upload that named its
+//     algorithm; the store does not say whether one did).
+//     CompleteMultipartUpload passes each part's ChecksumXXX (a wrong one
+//     is InvalidPart) and a whole-object x-amz-checksum-<algorithm> (a
+//     wrong one is BadDigest and leaves the upload); a COMPOSITE value
+//     may come without its "-N" when x-amz-checksum-type says COMPOSITE or
+//     the algorithm is SHA1 or SHA256, as minio-go sends it. Its answer
+//     gives ChecksumXXX and ChecksumType, in the XML and as headers.
+//     ListParts gives each part's ChecksumXXX and the upload's
+//     ChecksumAlgorithm and ChecksumType. The store does not say which
+//     algorithm an upload keeps, so the handler names it from the size of
+//     the parts' digests: CRC64NVME, SHA1 and SHA256 are told apart, but
+//     a 4-byte digest may be CRC32 or CRC32C, and ListParts and
+//     UploadPartCopy (and UploadPart, when the request named no algorithm)
+//     then leave the checksum out.
+//   - GetObject and HeadObject with x-amz-checksum-mode: ENABLED answer
+//     x-amz-checksum-<algorithm> and x-amz-checksum-type, except for a
+//     range (whose bytes the checksum does not cover, as S3 omits it) and
+//     for a partNumber of a multipart object: S3 then gives the part's
+//     checksum, which the store does not expose for a completed object, so
+//     none is sent. GetObjectAttributes gives Checksum (ChecksumXXX,
+//     without a COMPOSITE value's "-N", and ChecksumType). CopyObject
+//     computes x-amz-checksum-algorithm's checksum, else the source's
+//     algorithm's, and gives ChecksumXXX and ChecksumType in
+//     CopyObjectResult.
 //   - Keys come from the decoded request path: spaces, '+', '%', "//",
 //     unicode and a leading '/' all survive. Keys over 1,024 bytes are
 //     KeyTooLongError before the store is asked.
@@ -172,8 +225,9 @@
 //     handler never sends S3's early 200 with whitespace and an <Error>
 //     body, which S3 uses for completions that take long.
 //   - GetObjectAttributes gives ObjectParts (PartsCount and paging) for
-//     multipart objects but no Part elements, as S3 does for objects without
-//     additional checksums; Checksum is not given yet.
+//     multipart objects but no Part elements: S3 lists them, with their
+//     checksums, for COMPOSITE objects, and the store does not expose a
+//     completed object's part checksums.
 //   - Request errors that the client caused by going away
 //     (context.Canceled) are RequestTimeout; a quorum the store could not
 //     reach, or a closed store, is 503 ServiceUnavailable, which SDKs

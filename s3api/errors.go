@@ -126,6 +126,9 @@ var errorTable = []errorMapping{
 	{cellar.ErrEntityTooLarge, "EntityTooLarge", true},
 	{cellar.ErrEntityTooSmall, "EntityTooSmall", true},
 	{cellar.ErrIncompleteBody, "IncompleteBody", true},
+	// The store names the digest that failed (Content-MD5, CRC32, ...).
+	{cellar.ErrBadDigest, "BadDigest", true},
+	{cellar.ErrInvalidDigest, "InvalidDigest", false},
 	{cellar.ErrPreconditionFailed, "PreconditionFailed", false},
 	{cellar.ErrNotModified, "NotModified", false},
 	{cellar.ErrMethodNotAllowed, "MethodNotAllowed", false},
@@ -166,7 +169,7 @@ func toError(err error) *apiError {
 		if errors.Is(err, m.err) {
 			msg := ""
 			if m.detail {
-				msg = detail(err)
+				msg = detail(err, m.err)
 			}
 			return newError(m.code, msg)
 		}
@@ -175,12 +178,14 @@ func toError(err error) *apiError {
 }
 
 // detail is an error's text made fit for a client: without the package
-// prefixes, and capitalized as S3's messages are.
-func detail(err error) string {
+// prefixes and the text of the sentinel it matched (the code says that),
+// and capitalized as S3's messages are.
+func detail(err, sentinel error) string {
 	s := err.Error()
 	for _, p := range []string{"cellar: ", "s3api: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
+	s = strings.Replace(s, strings.TrimPrefix(sentinel.Error(), "cellar: ")+": ", "", 1)
 	if s != "" {
 		s = strings.ToUpper(s[:1]) + s[1:]
 	}

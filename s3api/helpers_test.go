@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cellarhq/cellar"
+	"github.com/cellarhq/cellar/internal/checksum"
 	"github.com/cellarhq/cellar/s3api/sigv4"
 )
 
@@ -250,6 +251,9 @@ func md5b64(b []byte) string {
 	sum := md5.Sum(b)
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
+
+// sumB64 is the header value of alg's checksum of b.
+func sumB64(alg checksum.Algorithm, b []byte) string { return checksum.Encode(alg.Sum(b)) }
 
 func md5hex(b []byte) string {
 	sum := md5.Sum(b)

@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -20,7 +21,9 @@ type initiateMultipartUploadResult struct {
 }
 
 // createMultipartUpload serves CreateMultipartUpload: the content type,
-// metadata and tags are the completed object's.
+// system and user metadata and tags are the completed object's, and
+// x-amz-checksum-algorithm and x-amz-checksum-type choose its checksum
+// (CRC64NVME FULL_OBJECT when none is named), echoed in the answer.
 func (h *handler) createMultipartUpload(q *request) error {
 	if err := checkWriteHeaders(q); err != nil {
 		return err
@@ -29,9 +32,21 @@ func (h *handler) createMultipartUpload(q *request) error {
 	if err != nil {
 		return err
 	}
+	alg, ctype, err := uploadChecksum(q.r.Header)
+	if err != nil {
+		return err
+	}
+	opts.ChecksumAlgorithm, opts.ChecksumType = string(alg), ctype
 	u, err := h.store.Bucket(q.bucket).CreateMultipartUpload(q.ctx, q.key, opts)
 	if err != nil {
 		return err
+	}
+	if alg != "" {
+		if ctype == "" {
+			ctype = defaultChecksumType(alg)
+		}
+		q.w.Header().Set("x-amz-checksum-algorithm", string(alg))
+		q.w.Header().Set("x-amz-checksum-type", ctype)
 	}
 	return q.writeXML(http.StatusOK, &initiateMultipartUploadResult{Bucket: q.bucket, Key: q.key, UploadID: u.ID()})
 }
@@ -58,7 +73,17 @@ func partNumber(q *request) (int, error) {
 	return n, nil
 }
 
-// uploadPart serves UploadPart.
+// uploadPart serves UploadPart. The store checks the part as it streams
+// (length, Content-MD5, checksum) and computes its checksum by the
+// upload's algorithm.
+//
+// A part may carry a checksum of another algorithm than its upload's:
+// SDKs add a CRC32 to every part by default, also to uploads created
+// without an algorithm, whose parts the store checksums with CRC64NVME.
+// The store refuses such a part before reading any of it, so the handler
+// then sends the body again, checking the client's checksum itself as the
+// body ends, and answers with the store's checksum (which Complete
+// accepts) rather than the client's.
 func (h *handler) uploadPart(q *request) error {
 	n, err := partNumber(q)
 	if err != nil {
@@ -71,7 +96,7 @@ func (h *handler) uploadPart(q *request) error {
 	if size > cellar.MaxPartSize {
 		return newError("EntityTooLarge", fmt.Sprintf("Your proposed part of %d bytes exceeds the maximum allowed part size of %d bytes.", size, int64(cellar.MaxPartSize)))
 	}
-	sum, err := contentMD5(q.r.Header)
+	ck, err := q.checksumRequest()
 	if err != nil {
 		return err
 	}
@@ -79,11 +104,25 @@ func (h *handler) uploadPart(q *request) error {
 	if err != nil {
 		return err
 	}
-	part, err := u.UploadPart(q.ctx, n, newPayload(q.body, size, sum), nil)
+	body := newPayload(q.body, size)
+	alg := ck.alg
+	part, err := u.UploadPart(q.ctx, n, body, &cellar.PartOptions{Size: size, Integrity: ck.Integrity})
+	if alg != "" && !body.started && errors.Is(err, cellar.ErrInvalidRequest) {
+		// The upload keeps another algorithm (see above).
+		body = newPayload(q.body, size).withDigest(alg.New(), ck.verify)
+		alg = ""
+		part, err = u.UploadPart(q.ctx, n, body, &cellar.PartOptions{Size: size, Integrity: cellar.Integrity{ContentMD5: ck.ContentMD5}})
+	}
 	if err != nil {
-		return err
+		return ck.fail(err)
 	}
 	q.w.Header().Set("ETag", quoteETag(part.ETag))
+	if alg == "" {
+		alg = algorithmOf(part.Checksum)
+	}
+	if alg != "" && part.Checksum != "" {
+		q.w.Header().Set(alg.HeaderName(), part.Checksum)
+	}
 	return q.ok()
 }
 
@@ -91,6 +130,7 @@ type copyPartResult struct {
 	XMLName      xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ CopyPartResult"`
 	LastModified string   `xml:"LastModified"`
 	ETag         string   `xml:"ETag"`
+	checksumElements
 }
 
 // uploadPartCopy serves UploadPartCopy. The store does not say which
@@ -141,22 +181,26 @@ func (h *handler) uploadPartCopy(q *request) error {
 	if state != cellar.VersioningUnversioned {
 		q.w.Header().Set("x-amz-copy-source-version-id", opts.SourceVersionID)
 	}
-	return q.writeXML(http.StatusOK, &copyPartResult{LastModified: iso8601(part.LastModified), ETag: quoteETag(part.ETag)})
+	res := &copyPartResult{LastModified: iso8601(part.LastModified), ETag: quoteETag(part.ETag)}
+	res.set(string(algorithmOf(part.Checksum)), part.Checksum)
+	return q.writeXML(http.StatusOK, res)
 }
 
 // completeRequest is the body of CompleteMultipartUpload, in any
-// namespace. Checksum elements of parts are ignored for now.
+// namespace.
 type completeRequest struct {
 	XMLName xml.Name `xml:"CompleteMultipartUpload"`
 	Parts   []struct {
 		PartNumber *int    `xml:"PartNumber"`
 		ETag       *string `xml:"ETag"`
+		checksumElements
 	} `xml:"Part"`
 }
 
 // parseComplete decodes a CompleteMultipartUpload body: at least one part,
-// each with a PartNumber and an ETag, else MalformedXML. The order and
-// the parts themselves are the store's to check.
+// each with a PartNumber and an ETag, else MalformedXML, and optionally
+// its checksum. The order and the parts themselves, and their checksums,
+// are the store's to check.
 func parseComplete(data []byte) ([]cellar.CompletedPart, error) {
 	var c completeRequest
 	if err := decodeXML(data, &c); err != nil {
@@ -170,7 +214,7 @@ func parseComplete(data []byte) ([]cellar.CompletedPart, error) {
 		if p.PartNumber == nil || p.ETag == nil {
 			return nil, errMalformedXML("")
 		}
-		parts[i] = cellar.CompletedPart{PartNumber: *p.PartNumber, ETag: strings.TrimSpace(*p.ETag)}
+		parts[i] = cellar.CompletedPart{PartNumber: *p.PartNumber, ETag: strings.TrimSpace(*p.ETag), Checksum: p.value()}
 	}
 	return parts, nil
 }
@@ -181,6 +225,8 @@ type completeMultipartUploadResult struct {
 	Bucket   string   `xml:"Bucket"`
 	Key      string   `xml:"Key"`
 	ETag     string   `xml:"ETag"`
+	checksumElements
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 // completeMultipartUpload serves CompleteMultipartUpload. The store
@@ -197,6 +243,9 @@ func (h *handler) completeMultipartUpload(q *request) error {
 		return err
 	}
 	opts := &cellar.CompleteOptions{IfMatch: q.r.Header.Get("If-Match")}
+	if opts.Checksum, err = completeChecksum(q.r.Header, len(parts)); err != nil {
+		return err
+	}
 	if v := q.r.Header.Get("If-None-Match"); v != "" {
 		if v != "*" {
 			return errNotImplemented("If-None-Match on a write supports only \"*\".", "If-None-Match")
@@ -212,12 +261,16 @@ func (h *handler) completeMultipartUpload(q *request) error {
 		return err
 	}
 	h.versionIDHeader(q, q.bucket, info.VersionID)
-	return q.writeXML(http.StatusOK, &completeMultipartUploadResult{
-		Location: q.objectURL(),
-		Bucket:   q.bucket,
-		Key:      q.key,
-		ETag:     quoteETag(info.ETag),
-	})
+	setChecksumHeaders(q.w.Header(), info.Checksum, true)
+	res := &completeMultipartUploadResult{
+		Location:     q.objectURL(),
+		Bucket:       q.bucket,
+		Key:          q.key,
+		ETag:         quoteETag(info.ETag),
+		ChecksumType: info.Checksum.Type,
+	}
+	res.set(info.Checksum.Algorithm, info.Checksum.Value)
+	return q.writeXML(http.StatusOK, res)
 }
 
 // objectURL is the URL of the object a request addresses, in the style it
@@ -259,6 +312,8 @@ type listPartsResult struct {
 	Initiator            owner       `xml:"Initiator"`
 	Owner                owner       `xml:"Owner"`
 	StorageClass         string      `xml:"StorageClass"`
+	ChecksumAlgorithm    string      `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType         string      `xml:"ChecksumType,omitempty"`
 }
 
 type partEntry struct {
@@ -266,6 +321,7 @@ type partEntry struct {
 	LastModified string `xml:"LastModified"`
 	ETag         string `xml:"ETag"`
 	Size         int64  `xml:"Size"`
+	checksumElements
 }
 
 // listParts serves ListParts.
@@ -297,8 +353,15 @@ func (h *handler) listParts(q *request) error {
 		if err != nil {
 			return err
 		}
+		// The store does not say which algorithm the upload keeps: it is
+		// named where the parts' digest size tells it (see algorithmOf).
 		for _, p := range page.Parts {
-			res.Parts = append(res.Parts, partEntry{PartNumber: p.PartNumber, LastModified: iso8601(p.LastModified), ETag: quoteETag(p.ETag), Size: p.Size})
+			e := partEntry{PartNumber: p.PartNumber, LastModified: iso8601(p.LastModified), ETag: quoteETag(p.ETag), Size: p.Size}
+			if a := algorithmOf(p.Checksum); a != "" {
+				e.set(string(a), p.Checksum)
+				res.ChecksumAlgorithm, res.ChecksumType = string(a), defaultChecksumType(a)
+			}
+			res.Parts = append(res.Parts, e)
 		}
 		res.IsTruncated = page.IsTruncated
 		res.NextPartNumberMarker = page.NextPartNumberMarker

@@ -13,7 +13,9 @@ import (
 	"github.com/cellarhq/cellar"
 )
 
-// putObject serves PutObject.
+// putObject serves PutObject. The store checks the body as it streams:
+// its length, Content-MD5 and additional checksum (a header, or a trailer
+// read once the aws-chunked body ends), and commits nothing if one fails.
 func (h *handler) putObject(q *request) error {
 	if err := checkWriteHeaders(q); err != nil {
 		return err
@@ -25,7 +27,7 @@ func (h *handler) putObject(q *request) error {
 	if size > cellar.MaxPutSize {
 		return newError("EntityTooLarge", fmt.Sprintf("Your proposed upload of %d bytes exceeds the maximum allowed object size of %d bytes for a single PUT; use a multipart upload.", size, int64(cellar.MaxPutSize)))
 	}
-	sum, err := contentMD5(q.r.Header)
+	ck, err := q.checksumRequest()
 	if err != nil {
 		return err
 	}
@@ -33,6 +35,8 @@ func (h *handler) putObject(q *request) error {
 	if err != nil {
 		return err
 	}
+	opts.Size = size
+	opts.Integrity = ck.Integrity
 	if v := q.r.Header.Get("If-None-Match"); v != "" {
 		if v != "*" {
 			return errNotImplemented("If-None-Match on a write supports only \"*\".", "If-None-Match")
@@ -40,26 +44,29 @@ func (h *handler) putObject(q *request) error {
 		opts.IfNoneMatch = v
 	}
 	opts.IfMatch = q.r.Header.Get("If-Match")
-	info, err := h.store.Bucket(q.bucket).Put(q.ctx, q.key, newPayload(q.body, size, sum), opts)
+	info, err := h.store.Bucket(q.bucket).Put(q.ctx, q.key, newPayload(q.body, size), opts)
 	if err != nil {
-		return err
+		return ck.fail(err)
 	}
 	q.w.Header().Set("ETag", quoteETag(info.ETag))
+	setChecksumHeaders(q.w.Header(), info.Checksum, true)
 	h.versionIDHeader(q, q.bucket, info.VersionID)
 	return q.ok()
 }
 
 // putOptions reads what PutObject and CreateMultipartUpload share: the
-// content type, user metadata and tags.
+// content type, the system metadata (Cache-Control and the like), user
+// metadata and tags.
 func putOptions(q *request) (*cellar.PutOptions, error) {
 	tags, err := parseTaggingHeader(q.r.Header)
 	if err != nil {
 		return nil, err
 	}
 	return &cellar.PutOptions{
-		ContentType: q.r.Header.Get("Content-Type"),
-		Metadata:    userMetadata(q.r.Header),
-		Tags:        tags,
+		ContentType:    q.r.Header.Get("Content-Type"),
+		ContentHeaders: contentHeaders(q.r.Header),
+		Metadata:       userMetadata(q.r.Header),
+		Tags:           tags,
 	}, nil
 }
 
@@ -121,10 +128,8 @@ var storageClasses = map[string]bool{
 // checkWriteHeaders refuses the headers of PutObject, CopyObject and
 // CreateMultipartUpload that ask for what the store cannot keep, so that a
 // client never takes a write for what it asked: ACL grants, server-side
-// encryption, Object Lock, website redirects, storage classes other than
-// STANDARD, and the system metadata the store has no field for
-// (Cache-Control, Content-Disposition, Content-Encoding, Content-Language,
-// Expires).
+// encryption, Object Lock, website redirects and storage classes other
+// than STANDARD.
 func checkWriteHeaders(q *request) error {
 	h := q.r.Header
 	if err := checkACLHeaders(h); err != nil {
@@ -151,29 +156,7 @@ func checkWriteHeaders(q *request) error {
 	if h.Get("x-amz-website-redirect-location") != "" {
 		return errNotImplemented("Website redirects are not implemented by this server.", "x-amz-website-redirect-location")
 	}
-	for _, name := range []string{"Cache-Control", "Content-Disposition", "Content-Language", "Expires"} {
-		if _, ok := h[name]; ok {
-			return errNotImplemented("The "+name+" header is not stored by this server.", name)
-		}
-	}
-	if enc := contentEncoding(h); enc != "" {
-		return errNotImplemented("The Content-Encoding "+enc+" is not stored by this server.", "Content-Encoding")
-	}
 	return nil
-}
-
-// contentEncoding is the Content-Encoding of a request without the
-// aws-chunked coding of SigV4 streaming, which is not the object's.
-func contentEncoding(h http.Header) string {
-	var rest []string
-	for _, v := range h.Values("Content-Encoding") {
-		for _, c := range strings.Split(v, ",") {
-			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "aws-chunked") && !strings.EqualFold(c, "identity") {
-				rest = append(rest, c)
-			}
-		}
-	}
-	return strings.Join(rest, ",")
 }
 
 // checkSSEHeaders refuses server-side encryption, which the store does not
@@ -281,8 +264,15 @@ func (h *handler) serveObject(q *request, head bool) error {
 	hdr := q.w.Header()
 	status := http.StatusOK
 	start, length := int64(0), info.Size
+	// With x-amz-checksum-mode: ENABLED the object's checksum is sent when
+	// it describes the bytes sent: not for a range, nor for a part of a
+	// multipart object, whose own checksum the store does not give.
+	sendChecksum := strings.EqualFold(q.r.Header.Get("x-amz-checksum-mode"), "ENABLED")
 	switch {
 	case opts.PartNumber > 0:
+		if info.PartsCount > 0 {
+			sendChecksum = false
+		}
 		if info.PartsCount > 0 {
 			hdr.Set("x-amz-mp-parts-count", strconv.Itoa(info.PartsCount))
 		}
@@ -304,9 +294,13 @@ func (h *handler) serveObject(q *request, head bool) error {
 			start, length = r.start, r.length
 			hdr.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+length-1, info.Size))
 			status = http.StatusPartialContent
+			sendChecksum = false
 		}
 	}
 	h.objectHeaders(q, info)
+	if sendChecksum {
+		setChecksumHeaders(hdr, info.Checksum, true)
+	}
 	for _, o := range responseOverrides {
 		if v, ok := q.query[o.param]; ok {
 			hdr.Set(o.header, v[0])
@@ -374,6 +368,7 @@ func (h *handler) objectHeaders(q *request, info cellar.ObjectInfo) {
 	hdr.Set("ETag", quoteETag(info.ETag))
 	hdr.Set("Last-Modified", httpDate(info.LastModified))
 	hdr.Set("Content-Type", info.ContentType)
+	setContentHeaders(hdr, info.ContentHeaders)
 	hdr.Set("Accept-Ranges", "bytes")
 	for k, v := range info.Metadata {
 		hdr["x-amz-meta-"+k] = []string{v}

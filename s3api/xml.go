@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
@@ -140,7 +141,15 @@ func (q *request) readBody(limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := newPayload(q.body, -1, sum)
+	p := newPayload(q.body, -1)
+	if sum != nil {
+		p.withDigest(md5.New(), func(got []byte) error {
+			if !bytes.Equal(got, sum) {
+				return newError("BadDigest", "")
+			}
+			return nil
+		})
+	}
 	data, err := io.ReadAll(io.LimitReader(p, limit+1))
 	if err != nil {
 		return nil, err
