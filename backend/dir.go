@@ -16,9 +16,10 @@ import (
 )
 
 const (
-	dirTmp     = "tmp"
-	tmpPattern = "blob-*.tmp"
-	dirPerm    = 0o755
+	dirTmp    = "tmp"
+	tmpPrefix = "blob-" // temporary files are tmpPrefix + random + tmpSuffix
+	tmpSuffix = ".tmp"
+	dirPerm   = 0o755
 	// nameSep replaces '/' in a blob's file name; ValidName never accepts it.
 	nameSep = '+'
 )
@@ -26,10 +27,14 @@ const (
 // Dir is a Backend that keeps each blob as a file under a root directory.
 // The package documentation describes its layout and guarantees.
 type Dir struct {
-	root    string
-	tmp     string
-	rootID  fs.FileInfo // identity of root when opened, for Probe
-	durable sync.Map    // fan-out dir path relative to root -> struct{}
+	root   string
+	tmp    string
+	rootID fs.FileInfo // identity of root when opened, for Probe
+
+	// remake is held for reading by a commit's rename and for writing
+	// while a removed fan-out directory is made again, so that no commit
+	// lands in a directory whose own entry is not yet durable.
+	remake sync.RWMutex
 
 	mu     sync.Mutex
 	active map[string]struct{} // base names of live Writers' temp files
@@ -38,8 +43,10 @@ type Dir struct {
 var _ Backend = (*Dir)(nil)
 
 // NewDir opens the Dir backend rooted at path, creating the directory (and
-// its parents) if missing. It does not remove temporary files left by a
-// crash; see SweepTemp.
+// its parents) if missing, and the tmp and fan-out directories in it, all
+// made durable before it returns. It does not remove temporary files left
+// by a crash; see SweepTemp. It refuses a root laid out by an older cellar,
+// with two levels of fan-out directories.
 func NewDir(path string) (*Dir, error) {
 	if path == "" {
 		return nil, errors.New("backend: NewDir: empty path")
@@ -61,10 +68,45 @@ func NewDir(path string) (*Dir, error) {
 		rootID: fi,
 		active: make(map[string]struct{}),
 	}
-	if err := mkdirDurable(d.tmp); err != nil {
+	if err := d.makeDirs(); err != nil {
 		return nil, fmt.Errorf("backend: NewDir: %w", err)
 	}
 	return d, nil
+}
+
+// makeDirs creates tmp and the 256 fan-out directories where missing and
+// fsyncs the root. The root is fsynced even if nothing was missing: a
+// process that crashed in NewDir may have made directories it never
+// fsynced.
+func (d *Dir) makeDirs() error {
+	if err := mkdir(d.tmp); err != nil {
+		return err
+	}
+	for _, h := range hexBytes {
+		p := filepath.Join(d.root, h)
+		err := os.Mkdir(p, dirPerm)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		// An older cellar kept blobs one level further down, in
+		// <h0>/<h1>/, and its <h0> directories held nothing else.
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		first, err := f.ReadDir(1)
+		f.Close()
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if len(first) == 1 && first[0].IsDir() && isHexByte(first[0].Name()) {
+			return fmt.Errorf("%s holds blobs in the two-level layout of an older cellar (%s/%s/), which this version does not read", d.root, h, first[0].Name())
+		}
+	}
+	return syncDir(d.root)
 }
 
 // Path returns the root directory of d.
@@ -126,7 +168,7 @@ func (d *Dir) Create(ctx context.Context, name string) (Writer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(d.tmp, tmpPattern)
+	f, err := createTemp(d.tmp, tmpPrefix, tmpSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("backend: create %s: %w", name, err)
 	}
@@ -213,30 +255,18 @@ func (d *Dir) List(ctx context.Context, prefix string, fn func(Info) error) erro
 		if !top.IsDir() || !isHexByte(top.Name()) {
 			continue
 		}
-		mids, err := readDir(filepath.Join(d.root, top.Name()))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return fmt.Errorf("backend: list: %w", err)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		for _, mid := range mids {
-			if !mid.IsDir() || !isHexByte(mid.Name()) {
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := d.listLeaf(top.Name(), mid.Name(), prefix, fn); err != nil {
-				return err
-			}
+		if err := d.listLeaf(top.Name(), prefix, fn); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (d *Dir) listLeaf(top, mid, prefix string, fn func(Info) error) error {
-	leaf := filepath.Join(d.root, top, mid)
+func (d *Dir) listLeaf(top, prefix string, fn func(Info) error) error {
+	leaf := filepath.Join(d.root, top)
 	files, err := readDir(leaf)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -252,7 +282,7 @@ func (d *Dir) listLeaf(top, mid, prefix string, fn func(Info) error) error {
 		if !strings.HasPrefix(name, prefix) || ValidName(name) != nil {
 			continue
 		}
-		if h0, h1 := fanOut(name); h0 != top || h1 != mid {
+		if fanOut(name) != top {
 			continue // not where Open would look: not a blob of d
 		}
 		fi, err := e.Info()
@@ -295,40 +325,21 @@ func (d *Dir) Probe(ctx context.Context) error {
 	return nil
 }
 
+// leafDir returns the fan-out directory of the blob called name.
+func (d *Dir) leafDir(name string) string {
+	return filepath.Join(d.root, fanOut(name))
+}
+
 // blobPath returns where the blob called name lives.
 func (d *Dir) blobPath(name string) string {
-	h0, h1 := fanOut(name)
-	return filepath.Join(d.root, h0, h1, strings.ReplaceAll(name, "/", string(nameSep)))
+	return filepath.Join(d.leafDir(name), strings.ReplaceAll(name, "/", string(nameSep)))
 }
 
-// ensureLeaf makes sure the leaf directory for name exists and that its
-// entry, and its parent's, are durable. It returns the leaf's path.
-func (d *Dir) ensureLeaf(name string) (string, error) {
-	h0, h1 := fanOut(name)
-	rel := h0 + "/" + h1
-	leaf := filepath.Join(d.root, h0, h1)
-	if _, ok := d.durable.Load(rel); ok {
-		return leaf, nil
-	}
-	if _, ok := d.durable.Load(h0); !ok {
-		if err := mkdirDurable(filepath.Join(d.root, h0)); err != nil {
-			return "", err
-		}
-		d.durable.Store(h0, struct{}{})
-	}
-	if err := mkdirDurable(leaf); err != nil {
-		return "", err
-	}
-	d.durable.Store(rel, struct{}{})
-	return leaf, nil
-}
-
-// forgetLeaf drops name's directories from the cache of durable ones, after
-// they were found missing (say, removed by an operator).
-func (d *Dir) forgetLeaf(name string) {
-	h0, h1 := fanOut(name)
-	d.durable.Delete(h0)
-	d.durable.Delete(h0 + "/" + h1)
+// rename renames a temporary file into its leaf; see remake.
+func (d *Dir) rename(tmp, dst string) error {
+	d.remake.RLock()
+	defer d.remake.RUnlock()
+	return rename(tmp, dst)
 }
 
 func (d *Dir) release(tmpBase string) {
@@ -344,6 +355,8 @@ type dirWriter struct {
 	f         *os.File // nil once closed
 	tmp       string   // temp file path; "" once renamed or removed
 	tmpBase   string
+	size      int64 // bytes written
+	queued    int64 // bytes handed to startWriteback
 	err       error // first Write error; poisons the Writer
 	done      bool  // Commit or Abort was called
 	committed bool
@@ -361,9 +374,14 @@ func (w *dirWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := w.f.Write(p)
+	w.size += int64(n)
 	if err != nil {
 		w.err = fmt.Errorf("backend: write %s: %w", w.name, err)
 		return n, w.err
+	}
+	if w.size-w.queued >= writebackEvery {
+		startWriteback(w.f, w.queued, w.size-w.queued)
+		w.queued = w.size
 	}
 	return n, nil
 }
@@ -396,17 +414,19 @@ func (w *dirWriter) commit() error {
 	if err != nil {
 		return fmt.Errorf("backend: commit %s: %w", w.name, err)
 	}
-	leaf, err := w.d.ensureLeaf(w.name)
-	if err != nil {
-		return fmt.Errorf("backend: commit %s: %w", w.name, err)
-	}
+	// NewDir made every fan-out directory durable, so the rename and one
+	// fsync of the leaf are all that is left.
+	leaf := w.d.leafDir(w.name)
 	dst := w.d.blobPath(w.name)
-	err = os.Rename(w.tmp, dst)
+	err = w.d.rename(w.tmp, dst)
 	if errors.Is(err, fs.ErrNotExist) {
-		// The leaf vanished after it was cached; make it again, once.
-		w.d.forgetLeaf(w.name)
-		if leaf, err = w.d.ensureLeaf(w.name); err == nil {
-			err = os.Rename(w.tmp, dst)
+		// Someone removed the leaf (an operator wiping the zone, say):
+		// make it again, durably, once.
+		w.d.remake.Lock()
+		err = mkdirDurable(leaf)
+		w.d.remake.Unlock()
+		if err == nil {
+			err = w.d.rename(w.tmp, dst)
 		}
 	}
 	if err != nil {
@@ -488,12 +508,19 @@ func (r *dirReader) Close() error {
 
 func (r *dirReader) Size() int64 { return r.size }
 
-// fanOut returns the two fan-out directory names for a blob name.
-func fanOut(name string) (string, string) {
+// hexBytes[b] is the name of fan-out directory b: two lowercase hex digits.
+var hexBytes = func() (t [256]string) {
 	const hexDigits = "0123456789abcdef"
+	for b := range t {
+		t[b] = string([]byte{hexDigits[b>>4], hexDigits[b&15]})
+	}
+	return t
+}()
+
+// fanOut returns the fan-out directory name for a blob name.
+func fanOut(name string) string {
 	h := sha256.Sum256([]byte(name))
-	return string([]byte{hexDigits[h[0]>>4], hexDigits[h[0]&15]}),
-		string([]byte{hexDigits[h[1]>>4], hexDigits[h[1]&15]})
+	return hexBytes[h[0]]
 }
 
 func isHexByte(s string) bool {
@@ -527,22 +554,19 @@ func readDir(path string) ([]fs.DirEntry, error) {
 	return f.ReadDir(-1)
 }
 
-// syncDir fsyncs a directory, making the entries in it durable.
-func syncDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
+// mkdir creates dir unless it exists.
+func mkdir(dir string) error {
+	if err := os.Mkdir(dir, dirPerm); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	serr := f.Sync()
-	cerr := f.Close()
-	return errors.Join(serr, cerr)
+	return nil
 }
 
 // mkdirDurable creates dir if missing and fsyncs its parent. The parent is
 // fsynced even if dir already existed: it may have been made by a writer
 // that has not yet fsynced, or by a process that crashed before it could.
 func mkdirDurable(dir string) error {
-	if err := os.Mkdir(dir, dirPerm); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := mkdir(dir); err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(dir))

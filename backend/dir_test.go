@@ -42,10 +42,40 @@ func BenchmarkDir(b *testing.B) {
 }
 
 // blobFile is where the documented layout puts the blob called name:
-// root/<hex of SHA-256[0]>/<hex of SHA-256[1]>/<name with '/' as '+'>.
+// root/<hex of SHA-256[0]>/<name with '/' as '+'>.
 func blobFile(root, name string) string {
+	return filepath.Join(leafOf(root, name), strings.ReplaceAll(name, "/", "+"))
+}
+
+// leafOf is the fan-out directory of the blob called name.
+func leafOf(root, name string) string {
 	h := sha256.Sum256([]byte(name))
-	return filepath.Join(root, hex.EncodeToString(h[:1]), hex.EncodeToString(h[1:2]), strings.ReplaceAll(name, "/", "+"))
+	return filepath.Join(root, hex.EncodeToString(h[:1]))
+}
+
+// rootEntries lists the root of a Dir: it must hold tmp and the 256
+// fan-out directories, all directories.
+func checkRootEntries(t testing.TB, root string) {
+	t.Helper()
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"tmp"}
+	for b := range 256 {
+		want = append(want, fmt.Sprintf("%02x", b))
+	}
+	slices.Sort(want)
+	var got []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			t.Errorf("root holds %s, not a directory", e.Name())
+		}
+		got = append(got, e.Name())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("root holds %d entries %q..., want tmp and the 256 fan-out directories", len(got), got[:min(len(got), 5)])
+	}
 }
 
 func dirPut(t testing.TB, b backend.Backend, name string, data []byte) {
@@ -133,6 +163,55 @@ func TestDirNewDir(t *testing.T) {
 			t.Errorf("reopened Dir reads %q", got)
 		}
 	})
+	t.Run("MakesFanOutDirs", func(t *testing.T) {
+		root := t.TempDir()
+		if _, err := backend.NewDir(root); err != nil {
+			t.Fatal(err)
+		}
+		checkRootEntries(t, root)
+		// Reopening is idempotent, and makes again what went missing.
+		for _, gone := range []string{"00", "7f", "ff", "tmp"} {
+			if err := os.Remove(filepath.Join(root, gone)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d, err := backend.NewDir(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRootEntries(t, root)
+		dirPut(t, d, "x", []byte("y"))
+		if _, err := backend.NewDir(root); err != nil {
+			t.Fatal(err)
+		}
+		checkRootEntries(t, root)
+	})
+	t.Run("RefusesOldLayout", func(t *testing.T) {
+		// An older cellar put blobs in root/<h0>/<h1>/; this one would not
+		// see them, so it must not open such a root.
+		root := t.TempDir()
+		name := "data/0123/4"
+		h := sha256.Sum256([]byte(name))
+		old := filepath.Join(root, hex.EncodeToString(h[:1]), hex.EncodeToString(h[1:2]), "data+0123+4")
+		if err := os.MkdirAll(filepath.Dir(old), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(old, []byte("shard"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := backend.NewDir(root); err == nil || !strings.Contains(err.Error(), "two-level layout") {
+			t.Errorf("NewDir on the old layout = %v, want an error naming it", err)
+		}
+	})
+	t.Run("FanOutIsAFile", func(t *testing.T) {
+		root := t.TempDir()
+		if err := os.WriteFile(filepath.Join(root, "ab"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := backend.NewDir(root); err == nil {
+			t.Error("NewDir with a file in place of a fan-out directory succeeded")
+		}
+	})
 	t.Run("PathIsAFile", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "file")
 		if err := os.WriteFile(file, nil, 0o644); err != nil {
@@ -155,6 +234,7 @@ func TestDirNewDir(t *testing.T) {
 func TestDirLayout(t *testing.T) {
 	d := newDir(t)
 	root := d.Path()
+	checkRootEntries(t, root)
 	const writers, each = 8, 75 // 600 blobs: more than fit in a flat root
 	var wg sync.WaitGroup
 	for g := range writers {
@@ -175,34 +255,34 @@ func TestDirLayout(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	checkRootEntries(t, root)
 	ents, err := os.ReadDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ents) > 257 {
-		t.Errorf("root holds %d entries, want at most 256 fan-out directories and tmp", len(ents))
-	}
+	total := 0
 	for _, e := range ents {
 		if e.Name() == "tmp" {
 			continue
 		}
-		sub, err := os.ReadDir(filepath.Join(root, e.Name()))
+		leaf, err := os.ReadDir(filepath.Join(root, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(sub) > 256 || len(e.Name()) != 2 {
-			t.Errorf("fan-out directory %q holds %d entries", e.Name(), len(sub))
-		}
-		for _, s := range sub {
-			leaf, err := os.ReadDir(filepath.Join(root, e.Name(), s.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			// 600 blobs over 65,536 leaves: a crowded leaf means no fan-out.
-			if len(leaf) > 8 {
-				t.Errorf("leaf %s/%s holds %d blobs", e.Name(), s.Name(), len(leaf))
+		for _, f := range leaf {
+			if !f.Type().IsRegular() {
+				t.Errorf("leaf %s holds %s, not a regular file", e.Name(), f.Name())
 			}
 		}
+		// 600 blobs over 256 leaves, 2.3 a leaf: a crowded leaf means no
+		// fan-out.
+		if len(leaf) > 12 {
+			t.Errorf("leaf %s holds %d blobs", e.Name(), len(leaf))
+		}
+		total += len(leaf)
+	}
+	if total != writers*each {
+		t.Errorf("the leaves hold %d files, want %d", total, writers*each)
 	}
 	for g := range writers {
 		for i := range each {
@@ -249,14 +329,14 @@ func TestDirForeignFilesIgnored(t *testing.T) {
 	d := newDir(t)
 	dirPut(t, d, "real", []byte("x"))
 	root := d.Path()
-	h := sha256.Sum256([]byte("real"))
-	leaf := filepath.Join(root, hex.EncodeToString(h[:1]), hex.EncodeToString(h[1:2]))
+	leaf := leafOf(root, "real")
 	for path, data := range map[string]string{
-		filepath.Join(root, "README"):         "not a blob",
-		filepath.Join(root, "zz", "00", "a"):  "not a fan-out directory",
-		filepath.Join(leaf, "misplaced"):      "hash does not lead here",
-		filepath.Join(leaf, "bad name"):       "not a valid name",
-		filepath.Join(root, "ab", "cd", "x~"): "not a valid name",
+		filepath.Join(root, "README"):        "not a blob",
+		filepath.Join(root, "zz", "a"):       "not a fan-out directory",
+		filepath.Join(leaf, "misplaced"):     "hash does not lead here",
+		filepath.Join(leaf, "bad name"):      "not a valid name",
+		filepath.Join(root, "ab", "x~"):      "not a valid name",
+		filepath.Join(root, "ab", "cd", "x"): "in a subdirectory of a leaf",
 	} {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -503,6 +583,9 @@ func TestDirReaderOutlivesOverwriteAndDelete(t *testing.T) {
 func TestDirLeafRemovedUnderneath(t *testing.T) {
 	d := newDir(t)
 	dirPut(t, d, "a", []byte("1"))
+	if _, err := os.Stat(blobFile(d.Path(), "a")); err != nil {
+		t.Fatal(err)
+	}
 	// An operator wipes the zone's blobs while the Dir is running.
 	ents, err := os.ReadDir(d.Path())
 	if err != nil {
@@ -518,6 +601,9 @@ func TestDirLeafRemovedUnderneath(t *testing.T) {
 	dirPut(t, d, "a", []byte("2"))
 	if got := dirGet(t, d, "a"); string(got) != "2" {
 		t.Errorf("blob = %q, want 2", got)
+	}
+	if got, err := os.ReadFile(blobFile(d.Path(), "a")); err != nil || string(got) != "2" {
+		t.Errorf("blob not at its documented path after its leaf was made again: %q, %v", got, err)
 	}
 }
 

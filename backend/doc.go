@@ -61,34 +61,45 @@
 //
 //	R/tmp/blob-<random>.tmp  blobs being written, one file per Writer
 //	R/tmp/probe-<random>.tmp made and removed at once by Probe
-//	R/<h0>/<h1>/<file>       committed blobs
+//	R/<h>/<file>             committed blobs
 //
-// where h0 and h1 are the first two bytes of SHA-256(name) as two lowercase
-// hex digits each, and file is the name with every '/' replaced by '+'
-// (a byte that valid names never contain, so the mapping is one-to-one).
-// The two hashed levels, 256 wide each, spread blobs over 65,536 leaf
-// directories: a hundred million blobs put about 1,500 files in each, and
-// the root never holds more than 257 entries. The fan-out directories are
-// created lazily, and each new directory's parent is fsynced before a blob
-// in it is reported committed.
+// where h is the first byte of SHA-256(name) as two lowercase hex digits,
+// and file is the name with every '/' replaced by '+' (a byte that valid
+// names never contain, so the mapping is one-to-one). The 256 fan-out
+// directories keep the root at 257 entries and put a hundred million
+// blobs at about 400,000 files a directory, which ext4's and XFS's hashed
+// directories handle well. NewDir creates tmp and all 256 of them where
+// missing and fsyncs R, every time it opens R, so that a commit never
+// creates a directory; if a fan-out directory is removed while the Dir is
+// open, the first Commit that finds it gone makes it again, durably.
+//
+// Decision: an earlier layout had two hashed levels, R/<h0>/<h1>/<file>,
+// 65,536 leaves created as blobs first landed in them. In a fresh store
+// nearly every commit then made a directory and fsynced its parent, three
+// fsyncs a blob instead of two. NewDir refuses a root in that layout rather
+// than show it as empty.
 //
 // Names are kept flat inside the leaf rather than turning their '/'
 // segments into directories: that way "a" and "a/b" can coexist, a leaf
 // never holds empty directories that a Delete would have to remove while a
 // concurrent Commit renames into them, and the depth of the tree is fixed.
-// Because the hash scatters names, List reads every leaf directory whatever
-// the prefix: it is for scrubbing, sweeping and rebuilding an index, not for
-// serving object listings, which the index answers.
+// Because the hash scatters names, List reads every fan-out directory
+// whatever the prefix: it is for scrubbing, sweeping and rebuilding an
+// index, not for serving object listings, which the index answers.
 //
 // A Writer writes straight to its temporary file (callers that write many
 // small pieces should buffer). Commit fsyncs the file, renames it into its
-// leaf directory and fsyncs the leaf directory. A crash leaves at most a
-// temporary file in R/tmp, never a partial blob under its name. NewDir does
-// not remove such leftovers, because another Dir, possibly in another
-// process, may be writing there. Call (*Dir).SweepTemp(olderThan) at
-// startup and now and again after, with an age well above the longest idle
-// gap of a writer; it never removes the temporary files of the Dir's own
-// live Writers, whatever their age.
+// leaf directory and fsyncs the leaf directory: two fsyncs, no directory
+// made, nothing stat'ed. R/tmp is on the same filesystem as the leaves, so
+// the rename moves no data. (Temporary files in the leaves themselves
+// would make the rename local to one directory, but measured no faster,
+// and finding a crash's leftovers would then mean reading every leaf.) A
+// crash leaves at most a temporary file in R/tmp, never a partial blob
+// under its name. NewDir does not remove such leftovers, because another
+// Dir, possibly in another process, may be writing there. Call
+// (*Dir).SweepTemp(olderThan) at startup and now and again after, with an
+// age well above the longest idle gap of a writer; it never removes the
+// temporary files of the Dir's own live Writers, whatever their age.
 //
 // Dir needs a case-sensitive filesystem whose file names hold 255 bytes
 // (ext4, XFS, btrfs, tmpfs, ZFS); on a case-insensitive one, names that
