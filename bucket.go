@@ -233,7 +233,11 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 		return 0, b.fail(fmt.Errorf("%w: body over %d bytes", ErrEntityTooLarge, b.limit))
 	}
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
+	case err == io.ErrUnexpectedEOF:
+		// The body was cut short (a dropped connection, a truncated
+		// chunked body): never store what arrived as if it were whole.
+		return m, b.fail(fmt.Errorf("%w: body cut short after %d bytes: %w", ErrIncompleteBody, b.n, err))
+	case err == io.EOF:
 		if b.size > 0 && b.n < b.size {
 			return m, b.fail(fmt.Errorf("%w: body ended after %d of the declared %d bytes", ErrIncompleteBody, b.n, b.size))
 		}
@@ -337,6 +341,9 @@ func (s *Store) commitVersion(ctx context.Context, rec *versionRecord, args comm
 		if err := args.extra(&batch, cur); err != nil {
 			return err
 		}
+	}
+	if err := s.lifecycleOnCommit(&batch, brec, rec, versions); err != nil {
+		return err
 	}
 	if data != nil {
 		res, err := data.w.Commit(rec.marshal())
@@ -582,7 +589,8 @@ func (b *Bucket) deleteVersion(ctx context.Context, key, id string) (DeleteResul
 	defer unlock()
 	s.buckets.RLock()
 	defer s.buckets.RUnlock()
-	if _, err := s.bucketRecord(ctx, b.name); err != nil {
+	brec, err := s.bucketRecord(ctx, b.name)
+	if err != nil {
 		return DeleteResult{}, err
 	}
 	versions, err := s.keyVersions(ctx, b.name, key)
@@ -607,6 +615,9 @@ func (b *Bucket) deleteVersion(ctx context.Context, key, id string) (DeleteResul
 			} else {
 				batch.Delete(latestKey(b.name, key))
 			}
+		}
+		if err := s.lifecycleOnRemove(&batch, brec, versions, i); err != nil {
+			return DeleteResult{}, err
 		}
 		if err := s.idx.Apply(ctx, &batch); err != nil {
 			return DeleteResult{}, err

@@ -36,6 +36,7 @@ func (s *Store) Check(ctx context.Context) (*CheckReport, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
+	s.reprobeOffline(ctx)
 	rep := &CheckReport{}
 	snap, err := s.idx.Snapshot(ctx)
 	if err != nil {
@@ -182,6 +183,7 @@ func (s *Store) checkSegment(ctx context.Context, rep *CheckReport, heal *index.
 		}
 		rep.Shards++
 	}
+	s.dur.badShards.Add(int64(len(bad)))
 	switch {
 	case len(bad) == 0:
 	case len(bad) <= seg.M:
@@ -192,5 +194,7 @@ func (s *Store) checkSegment(ctx context.Context, rep *CheckReport, heal *index.
 	}
 }
 
-// Zones returns the store's zone backends, in zone order.
-func (s *Store) Zones() []backend.Backend { return append([]backend.Backend(nil), s.zones...) }
+// Zones returns the store's zone backends, in zone order: those of
+// Options.Zones, or those Open made, as they are, without the health gate
+// through which the store reaches them.
+func (s *Store) Zones() []backend.Backend { return append([]backend.Backend(nil), s.opts.Zones...) }

@@ -48,7 +48,7 @@
 // object keys are escaped with index.AppendEscapedString, which keeps
 // bytewise order and is prefix-free.
 //
-//	B esc(bucket)                       bucket record (JSON: creation time, versioning, region)
+//	B esc(bucket)                       bucket record (JSON: creation time, versioning, region, lifecycle)
 //	L esc(bucket) esc(key)              version record of the current version; live objects only
 //	V esc(bucket) esc(key) ^seq(8)      version record; newest first per key
 //	D dataID                            data referenced by a committed record
@@ -56,6 +56,7 @@
 //	H dataID / shard(2)                 segment with a shard to rebuild
 //	U esc(bucket) esc(key) uploadID     multipart upload in progress
 //	P uploadID partNumber(2)            uploaded part of a multipart upload
+//	X due(8) kind esc(bucket) ...       lifecycle work due, in Unix seconds (see Lifecycle)
 //
 // A version record is a format byte and a list of tagged fields (see
 // record.go); unknown fields are skipped, so fields can be added freely.
@@ -159,4 +160,125 @@
 //     the start and keeps each stored part whose size and MD5 match,
 //     uploading the rest. Its buffers (PartSize × Concurrency at most)
 //     are made per call and reused across its parts.
+//
+// # Durability
+//
+// Redundancy is kept, not assumed: missing and corrupt shards are found,
+// queued in the index and rebuilt, and no repair work is ever dropped.
+//
+//   - The heal queue is the H space of the index. Writes that missed a
+//     zone, reads that met a missing or corrupt shard, Check and Scrub add
+//     to it; Heal drains it. Heal verifies each queued shard first (a read
+//     may have failed for a passing reason, such as a zone marked offline)
+//     and rebuilds the bad ones with erasure.Rebuild, four data sets at a
+//     time, one Heal at a time. Shards in a zone marked offline, and
+//     shards that cannot be rebuilt now, stay queued. The background
+//     sweeper runs Heal every SweepInterval; a zone coming back and a
+//     background scrub that found bad shards each start a pass at once.
+//   - Scrub walks the index a few records at a time (the P space, then V)
+//     and verifies every shard of every data set whole, so parity shards
+//     that reads never touch are checked too; it holds no lock while it
+//     reads, only each data set against the sweeper, as a reader does.
+//     golang.org/x/time/rate paces its reads at
+//     ScrubOptions.BytesPerSecond. A data set with more bad shards than
+//     parity is reported lost, not queued.
+//   - Decision: the background scrubber is on by default, a pass a day
+//     (ScrubInterval) at up to 32 MiB/s (ScrubBytesPerSecond), because
+//     silent corruption is found only by looking; a store larger than a
+//     day's budget is scrubbed continuously at that rate. Its progress is
+//     one record, Z "scrub" → JSON {done, running, started, cursor}: a
+//     pass interrupted by Close resumes after the last record it finished,
+//     and a store reopened more often than ScrubInterval is scrubbed all
+//     the same, since the wait counts from the last pass's end, not from
+//     Open. Scheduling uses the wall clock, not Options.Clock.
+//   - Zone health: every zone is probed (Backend.Probe, with
+//     ProbeTimeout) every ProbeInterval, 10 seconds by default. One failed
+//     or timed-out probe marks the zone offline: the store reaches every
+//     zone through a gate (zones.go) that then fails operations at once,
+//     and cancels those in flight on the zone, so that a hung zone does
+//     not hold up writes; the writer records the zone's shards as missed
+//     and commits on the others (RS(4,2) over three zones keeps writing
+//     with one zone down). A zone marked offline is probed every second
+//     and comes back at the first probe that succeeds; Heal, Check and
+//     Scrub also probe it before they start. The gate is a backend.Backend
+//     wrapper rather than a hook in the erasure package: it covers reads,
+//     writes, rebuilds, sweeps and listings alike, and erasure stays
+//     unaware of zone health.
+//   - Store.Stats reports the heal and garbage queue lengths (counted from
+//     the index), counters since Open (shards found bad by Scrub and
+//     Check, shards and bytes healed and scrubbed, scrub passes) and each
+//     zone's state. Store.Zones returns the caller's backends, not the
+//     gates.
+//   - A zone directory deleted outright is recreated empty by the next
+//     Open (backend.NewDir); a Scrub, or cellar heal, then queues and
+//     rebuilds every shard it held.
+//
+// # Lifecycle
+//
+// A bucket's lifecycle configuration (ParseLifecycle reads the aws CLI's
+// JSON and S3's XML; Bucket.SetLifecycle puts it in force) is kept in the
+// bucket record and enforced by Store.RunLifecycle, which a background
+// runner calls every Options.LifecycleInterval (an hour by default), by
+// the store's clock (Options.Clock).
+//
+//   - Due work is a queue in the index, the X space, ordered by due time.
+//     Every write that can make an action due queues an item in its own
+//     index batch: a put, copy or Complete (the new version's expiration,
+//     the replaced version's noncurrent expiration), a delete (the hidden
+//     version's), a delete by version ID (a lone delete marker left, an
+//     older version made current), a change of tags (for tag filters), a
+//     new multipart upload (its abort). SetLifecycle reads the bucket once
+//     to plan what is already there, and commits a re-plan item with the
+//     rules, so that a plan cut short is finished by the next run. A run
+//     reads only the items due, never a bucket: with nothing due it costs
+//     one empty index seek. Nothing due is lost across a restart.
+//   - An item says only when to look again. When it comes due, its key
+//     (or upload) is evaluated under its lock against its versions and
+//     the rules in force at that moment; only the actions due then are
+//     taken, and the key's next item is queued, in one index batch. An
+//     object changed since, or a rule changed or deleted since, makes the
+//     item stale: it does nothing. Old items are not hunted down when the
+//     rules change; each costs one evaluation when it comes due.
+//   - Timing is S3's: the days are added to the time the version was made
+//     (for a noncurrent version, the time the next newer version was
+//     made; for an upload, the time it was initiated) and the result is
+//     rounded up to the next midnight UTC, so an object made
+//     2026-01-01T15:00Z under Days 1 goes at 2026-01-03T00:00Z. A result
+//     exactly at midnight also goes to the next one (S3's "rounded to the
+//     next day midnight"). A Date rule expires what exists on that date at
+//     its midnight, and what is made later at the midnight after it is
+//     made. A delete marker a run adds is dated by the run's clock.
+//   - Expiration of a current version: an unversioned bucket loses the
+//     object; a versioned one gets a delete marker; a suspended one a null
+//     delete marker that replaces the null version (whose data goes). A
+//     current delete marker with versions behind it is left alone. A
+//     delete marker that is the only version (an expired object delete
+//     marker) goes at the midnight after it was made under
+//     ExpiredObjectDeleteMarker, or when an Expiration Days or Date rule
+//     would expire an object made when the marker was, as S3 does.
+//   - Where S3 is silent: NewerNoncurrentVersions counts noncurrent object
+//     versions, not delete markers, and never keeps a noncurrent delete
+//     marker, which holds no data: that goes NoncurrentDays after it
+//     became noncurrent. When the version that made another noncurrent is
+//     itself removed, the time of the next newer version counts. For
+//     filters a delete marker has no tags and size 0. When several rules
+//     apply, the earliest action wins.
+//   - Validation is S3's. Each violation is an error that names the rule
+//     and field and matches ErrInvalidLifecycle (S3: InvalidArgument);
+//     documents that are not well-formed or not shaped as S3 wants them
+//     match ErrMalformedLifecycle (S3: MalformedXML) too. Unknown JSON
+//     fields and XML elements are refused, as S3 refuses them, and so are
+//     IDs and prefixes with characters XML cannot carry. The parser checks
+//     presence where a Go field cannot (Days 0, an empty Prefix beside a
+//     Tag). Decisions: an Expiration holding only ExpiredObjectDeleteMarker
+//     false, which S3 takes and ignores, is refused; an And needs two
+//     conditions, an empty Prefix not counting as one. SetLifecycle gives
+//     a rule without an ID a random one, as S3 does.
+//   - Not supported yet: Transitions and NoncurrentVersionTransitions are
+//     parsed, checked and written back, but SetLifecycle refuses them with
+//     ErrNotImplemented; storage classes, transitions, restore and
+//     intelligent tiering are a later step, as are the HTTP lifecycle
+//     operations and the x-amz-expiration header.
+//   - The data of removed versions and aborted uploads is queued for Sweep
+//     like any deleted data.
 package cellar

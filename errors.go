@@ -49,6 +49,23 @@ var (
 	ErrCorrupt = errors.New("cellar: data corrupt beyond repair")
 )
 
+// Lifecycle configurations (lifecycle.go, lifecycle_config.go).
+var (
+	// ErrInvalidLifecycle reports a lifecycle configuration that S3 would
+	// refuse (S3: InvalidArgument). The error names the rule and field.
+	ErrInvalidLifecycle = errors.New("cellar: invalid lifecycle configuration")
+	// ErrMalformedLifecycle reports a lifecycle document that is not
+	// well-formed or not shaped as S3 requires (S3: MalformedXML). It
+	// matches ErrInvalidLifecycle too, so match it first.
+	ErrMalformedLifecycle = &wrapSentinel{"cellar: malformed lifecycle configuration", ErrInvalidLifecycle}
+	// ErrNoSuchLifecycleConfiguration reports a bucket without a lifecycle
+	// configuration. It matches fs.ErrNotExist.
+	ErrNoSuchLifecycleConfiguration = &notExistError{"cellar: no such lifecycle configuration"}
+	// ErrNotImplemented reports a valid S3 request that the store does
+	// not support yet (S3: NotImplemented), such as lifecycle transitions.
+	ErrNotImplemented = errors.New("cellar: not implemented")
+)
+
 // notExistError is a sentinel that also matches fs.ErrNotExist.
 type notExistError struct{ msg string }
 

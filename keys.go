@@ -18,6 +18,8 @@ const (
 	spaceHeal     = 'H' // H dataID / shard(uint16) → segment: a shard to rebuild
 	spaceUpload   = 'U' // U esc(bucket) esc(key) uploadID → upload record (multipart.go)
 	spacePart     = 'P' // P uploadID partNumber(uint16) → part record (multipart.go)
+	// X due(uint64 Unix seconds) kind esc(bucket) ... → lifecycle work due (lifecycle.go)
+	spaceLifecycle = 'X'
 )
 
 func bucketKey(bucket string) []byte {

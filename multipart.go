@@ -234,11 +234,15 @@ func (b *Bucket) CreateMultipartUpload(ctx context.Context, key string, opts *Pu
 	// uploads, from running between the check and the commit.
 	s.buckets.RLock()
 	defer s.buckets.RUnlock()
-	if _, err := s.bucketRecord(ctx, b.name); err != nil {
+	brec, err := s.bucketRecord(ctx, b.name)
+	if err != nil {
 		return nil, err
 	}
 	var batch index.Batch
 	batch.Set(uploadKey(b.name, key, id), rec.marshal())
+	if err := s.lifecycleOnCreateUpload(&batch, brec, rec, id); err != nil {
+		return nil, err
+	}
 	if err := s.idx.Apply(ctx, &batch); err != nil {
 		return nil, fmt.Errorf("cellar: create upload of %s/%s: %w", b.name, key, err)
 	}

@@ -19,6 +19,18 @@ const (
 	DefaultZones        = 3
 )
 
+// Defaults of zone probing and background scrubbing (see Options).
+const (
+	DefaultProbeInterval       = 10 * time.Second
+	DefaultProbeTimeout        = 5 * time.Second
+	DefaultScrubInterval       = 24 * time.Hour
+	DefaultScrubBytesPerSecond = 32 << 20
+)
+
+// DefaultLifecycleInterval is how often the background lifecycle runner
+// runs (see Options.LifecycleInterval).
+const DefaultLifecycleInterval = time.Hour
+
 // Options configure Open and OpenMemory. The zero value plus Dir is the
 // embedded default. Open clones the Options; the caller may reuse them.
 type Options struct {
@@ -67,6 +79,37 @@ type Options struct {
 	// Store.Sweep).
 	SweepInterval time.Duration
 
+	// ProbeInterval is how often every zone is probed (Backend.Probe). A
+	// zone whose probe fails, or takes longer than ProbeTimeout, is marked
+	// offline: reads and writes skip it at once instead of waiting on it,
+	// operations in flight on it are cancelled, and writes record its
+	// shards as missed, for healing. A zone marked offline is probed every
+	// second (or every ProbeInterval, if shorter) and comes back when a
+	// probe succeeds; a heal pass then starts. Zero means 10 seconds;
+	// negative disables probing (no zone is ever marked offline).
+	ProbeInterval time.Duration
+	// ProbeTimeout is how long a probe may take. Zero or negative means 5
+	// seconds.
+	ProbeTimeout time.Duration
+
+	// ScrubInterval is the time from the end of one background scrub pass
+	// to the start of the next. A pass verifies every shard of every data
+	// set (see Store.Scrub) and queues the bad ones for healing; its
+	// progress is kept in the index, so a restart resumes it and a store
+	// reopened more often than ScrubInterval is still scrubbed. Zero means
+	// 24 hours; negative disables the background scrubber (call
+	// Store.Scrub).
+	ScrubInterval time.Duration
+	// ScrubBytesPerSecond caps the background scrubber's reads, over all
+	// zones. Zero means 32 MiB a second; negative means unlimited.
+	ScrubBytesPerSecond int64
+
+	// LifecycleInterval is how often the background lifecycle runner
+	// takes the lifecycle actions that are due (see Store.RunLifecycle).
+	// Zero means DefaultLifecycleInterval (one hour); negative disables
+	// the runner (call Store.RunLifecycle).
+	LifecycleInterval time.Duration
+
 	// Clock gives the time for LastModified, grace periods and lifecycle.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -106,6 +149,21 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.SweepInterval == 0 {
 		o.SweepInterval = 30 * time.Second
+	}
+	if o.ProbeInterval == 0 {
+		o.ProbeInterval = DefaultProbeInterval
+	}
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = DefaultProbeTimeout
+	}
+	if o.ScrubInterval == 0 {
+		o.ScrubInterval = DefaultScrubInterval
+	}
+	if o.ScrubBytesPerSecond == 0 {
+		o.ScrubBytesPerSecond = DefaultScrubBytesPerSecond
+	}
+	if o.LifecycleInterval == 0 {
+		o.LifecycleInterval = DefaultLifecycleInterval
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now

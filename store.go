@@ -40,6 +40,8 @@ type Store struct {
 	readers  map[string]int      // data ID → open Objects reading it
 	inflight map[string]struct{} // data IDs being written, not yet committed
 
+	dur durability // zone health, heal and scrub state and counters (stats.go)
+
 	closed atomic.Bool
 	cancel context.CancelFunc
 	bg     sync.WaitGroup
@@ -127,11 +129,25 @@ func newStore(ctx context.Context, o *Options, ownIndex bool, opened []func() er
 		inflight: make(map[string]struct{}),
 	}
 	s.keys.init()
+	s.initZones()
+	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.dur.bgctx = bgctx
 	if o.SweepInterval > 0 {
-		bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		s.cancel = cancel
 		s.bg.Add(1)
 		go s.sweepLoop(bgctx, time.Now())
+	}
+	if o.ProbeInterval > 0 {
+		s.bg.Add(1)
+		go s.probeLoop(bgctx)
+	}
+	if o.ScrubInterval > 0 {
+		s.bg.Add(1)
+		go s.scrubLoop(bgctx)
+	}
+	if o.LifecycleInterval > 0 {
+		s.bg.Add(1)
+		go s.lifecycleLoop(bgctx)
 	}
 	return s, nil
 }
@@ -228,6 +244,9 @@ type bucketRecord struct {
 	Created    time.Time       `json:"created"`
 	Versioning VersioningState `json:"versioning,omitempty"`
 	Region     string          `json:"region,omitempty"`
+	// Lifecycle is the bucket's lifecycle configuration in the aws CLI's
+	// JSON form (LifecycleConfig.MarshalJSON); absent if none.
+	Lifecycle json.RawMessage `json:"lifecycle,omitempty"`
 }
 
 // BucketOptions configure CreateBucket.

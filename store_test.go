@@ -432,3 +432,16 @@ func TestBodyErrorAtEOFFailsPut(t *testing.T) {
 	}
 	assertNoGarbage(t, s)
 }
+
+func TestTruncatedBodyFailsPut(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	b := newBucket(t, s, "trunc")
+	_, err := b.Put(ctx, "k", &failAtEOF{r: strings.NewReader("partial"), err: io.ErrUnexpectedEOF}, nil)
+	if !errors.Is(err, cellar.ErrIncompleteBody) {
+		t.Fatalf("truncated body: %v, want ErrIncompleteBody", err)
+	}
+	if _, err := b.Head(ctx, "k", nil); !errors.Is(err, cellar.ErrNoSuchKey) {
+		t.Fatal("a truncated body was stored")
+	}
+}

@@ -101,6 +101,9 @@ func (b *Bucket) setTags(ctx context.Context, key string, opts *TaggingOptions, 
 	if current {
 		batch.Set(latestKey(b.name, key), enc)
 	}
+	if err := s.lifecycleOnRetag(ctx, &batch, rec); err != nil {
+		return "", err
+	}
 	if err := s.idx.Apply(ctx, &batch); err != nil {
 		return "", err
 	}

@@ -44,8 +44,9 @@ type WriteOptions struct {
 	// Hashes, if any, are fed every byte of the object, in order, by a
 	// goroutine of the Writer's own, so that a slow hash (MD5 for an
 	// ETag) runs beside encoding rather than before it. Their sums are
-	// complete once CloseWrite returns nil; read them only then. The
-	// Writer uses them until CloseWrite, Commit or Abort returns.
+	// complete once CloseWrite, or else Commit, returns nil; read them
+	// only then. The Writer uses them until CloseWrite, Commit or Abort
+	// returns.
 	Hashes []hash.Hash
 }
 

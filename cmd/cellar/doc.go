@@ -24,6 +24,41 @@
 // hold a presigned signature). SIGINT or SIGTERM lets requests in flight
 // finish for up to --shutdown-timeout, closes the store and exits 0.
 //
+// # heal, scrub and fsck
+//
+//	cellar heal --dir D
+//	cellar scrub --dir D [--heal] [--rate 100MiB]
+//	cellar fsck --dir D [--repair]
+//
+// These work on a closed store in the embedded default layout (D/index,
+// D/az1..az3); the index's lock keeps a running server out while they
+// work. They refuse a directory without D/index rather than take it for a
+// new, empty store. A zone directory that was deleted is recreated empty
+// (said on stderr), and its shards count as missing, so heal rebuilds them
+// all. Progress lines (data sets, bytes, rate, time left) go to stderr:
+// redrawn in place with a bar on a terminal, a plain line every 10
+// seconds and at the end of each phase otherwise. Summaries go to stdout.
+//
+// heal verifies every shard the index references (Store.Scrub), which
+// queues each data set with a missing or corrupt shard, then drains the
+// heal queue (Store.Heal). It exits 0 once every object is at full
+// redundancy, and 1, naming the data sets lost, if any could not be
+// brought back.
+//
+// scrub verifies every shard, parity shards included, at up to --rate
+// bytes a second (default unlimited), prints a line per zone, and queues
+// what it finds bad; with --heal it rebuilds it before exiting. It exits 0
+// if every shard verified, or with --heal was healed, and 1 otherwise.
+//
+// fsck runs Store.Check and prints each problem: data sets with missing or
+// corrupt shards, data that cannot be read, shard files no record
+// references, latest pointers that disagree with the versions. It exits 0
+// when index and zones agree and 1 when it finds a problem. With --repair
+// it removes orphaned shard files and leftover temporary files, heals, and
+// checks again, exiting 0 if that check is clean. Until the index can be
+// rebuilt from the zones (cellar rebuild-index, to come), shards whose
+// records an index lost are orphans to fsck, and --repair deletes them.
+//
 // # bench
 //
 //	cellar bench --dir D [--size 1GiB] [--small-count 10000] [--small-size 4KiB]

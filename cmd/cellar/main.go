@@ -25,6 +25,9 @@ type command struct {
 var commands = []command{
 	{name: "bench", summary: "measure the store against raw-disk baselines and print one table", run: runBench},
 	{name: "serve", summary: "serve the S3 API over a store until SIGINT or SIGTERM", run: runServe},
+	{name: "heal", summary: "bring every object of a closed store back to full redundancy", run: runHeal},
+	{name: "scrub", summary: "verify every shard of a closed store; queue or heal the bad ones", run: runScrub},
+	{name: "fsck", summary: "compare a closed store's index with its zones; --repair fixes", run: runFsck},
 }
 
 func main() {
