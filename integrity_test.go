@@ -116,6 +116,10 @@ func TestMultipartChecksums(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.alg, err)
 		}
+		resumed, err := b.MultipartUpload(ctx, key, up.ID())
+		if err != nil || resumed.Checksum() != up.Checksum() || up.Checksum().Algorithm == "" || up.Checksum().Type == "" {
+			t.Fatalf("%s: upload checksum %+v, resumed %+v, %v", tc.alg, up.Checksum(), resumed.Checksum(), err)
+		}
 		var done []cellar.CompletedPart
 		for i, p := range parts {
 			pi, err := up.UploadPart(ctx, i+1, bytes.NewReader(p), nil)

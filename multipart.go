@@ -43,6 +43,7 @@ type MultipartUpload struct {
 	b         *Bucket
 	key, id   string
 	initiated time.Time
+	checksum  Checksum // Algorithm and Type only
 }
 
 // ID is the upload ID: random, URL-safe and unguessable.
@@ -53,6 +54,10 @@ func (u *MultipartUpload) Key() string { return u.key }
 
 // Initiated is when the upload was created.
 func (u *MultipartUpload) Initiated() time.Time { return u.initiated }
+
+// Checksum gives the algorithm every part is checksummed with and the type
+// of the completed object's checksum (its Value is empty).
+func (u *MultipartUpload) Checksum() Checksum { return u.checksum }
 
 // PartOptions configure UploadPart. A nil *PartOptions is the zero value.
 type PartOptions struct {
@@ -143,6 +148,8 @@ type UploadInfo struct {
 	UploadID     string
 	Initiated    time.Time
 	StorageClass string
+	// Checksum gives the upload's checksum algorithm and type.
+	Checksum Checksum
 }
 
 // UploadsPage is one page of ListMultipartUploads, shaped as S3 reports
@@ -246,7 +253,7 @@ func (b *Bucket) CreateMultipartUpload(ctx context.Context, key string, opts *Pu
 	if err := s.idx.Apply(ctx, &batch); err != nil {
 		return nil, fmt.Errorf("cellar: create upload of %s/%s: %w", b.name, key, err)
 	}
-	return &MultipartUpload{b: b, key: key, id: id, initiated: rec.Initiated}, nil
+	return &MultipartUpload{b: b, key: key, id: id, initiated: rec.Initiated, checksum: rec.checksum()}, nil
 }
 
 // MultipartUpload returns the upload of key with the given ID, to go on
@@ -268,7 +275,7 @@ func (b *Bucket) MultipartUpload(ctx context.Context, key, uploadID string) (*Mu
 	if err != nil {
 		return nil, err
 	}
-	u.initiated = rec.Initiated
+	u.initiated, u.checksum = rec.Initiated, rec.checksum()
 	return u, nil
 }
 
@@ -763,7 +770,7 @@ func (b *Bucket) ListMultipartUploads(ctx context.Context, opts *ListUploadsOpti
 		if err != nil {
 			return nil, fmt.Errorf("cellar: list uploads of %s/%s: %w", b.name, key, err)
 		}
-		page.Uploads = append(page.Uploads, UploadInfo{Key: key, UploadID: string(rest), Initiated: rec.Initiated, StorageClass: StorageClassStandard})
+		page.Uploads = append(page.Uploads, UploadInfo{Key: key, UploadID: string(rest), Initiated: rec.Initiated, StorageClass: StorageClassStandard, Checksum: rec.checksum()})
 		lastKey, lastID = key, string(rest)
 		ok = it.Next()
 	}
@@ -1081,6 +1088,11 @@ func unmarshalPart(b []byte) (*partRecord, error) {
 
 func (r *partRecord) info() PartInfo {
 	return PartInfo{PartNumber: r.PartNumber, ETag: r.Seg.ETag, Size: r.Seg.Size, LastModified: r.LastModified, Checksum: r.Seg.Checksum}
+}
+
+// checksum is the upload's checksum algorithm and type.
+func (r *uploadRecord) checksum() Checksum {
+	return Checksum{Algorithm: r.ChecksumAlgorithm, Type: r.ChecksumType}
 }
 
 // uploadChecksum picks an upload's checksum algorithm and type with S3's
