@@ -1539,3 +1539,116 @@ func TestSDKStartup(t *testing.T) {
 	}
 	t.Logf("NewServer took %v; NewServer to the first answered ListBuckets took %v", started, time.Since(start))
 }
+
+// TestSDKBucketLifecycle puts, reads and deletes a lifecycle
+// configuration with the SDK, which sends PutBucketLifecycleConfiguration
+// with a checksum (S3 requires one).
+func TestSDKBucketLifecycle(t *testing.T) {
+	e := newSDK(t)
+	ctx := ctxT(t)
+	mustBucket(t, e, "lifecycle")
+	_, err := e.client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("lifecycle")})
+	wantAPIError(t, "GetBucketLifecycleConfiguration before any", err, "NoSuchLifecycleConfiguration", 404)
+
+	rules := []types.LifecycleRule{
+		{
+			ID:         aws.String("logs"),
+			Status:     types.ExpirationStatusEnabled,
+			Filter:     &types.LifecycleRuleFilter{Prefix: aws.String("logs/")},
+			Expiration: &types.LifecycleExpiration{Days: aws.Int32(30)},
+		},
+		{
+			ID:     aws.String("scratch"),
+			Status: types.ExpirationStatusDisabled,
+			Filter: &types.LifecycleRuleFilter{And: &types.LifecycleRuleAndOperator{
+				Prefix: aws.String("tmp/"),
+				Tags:   []types.Tag{{Key: aws.String("class"), Value: aws.String("scratch")}},
+			}},
+			NoncurrentVersionExpiration: &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(7), NewerNoncurrentVersions: aws.Int32(2)},
+		},
+		{
+			ID:                             aws.String("uploads"),
+			Status:                         types.ExpirationStatusEnabled,
+			Filter:                         &types.LifecycleRuleFilter{},
+			AbortIncompleteMultipartUpload: &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(3)},
+		},
+	}
+	put, err := e.client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
+		Bucket:                 aws.String("lifecycle"),
+		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: rules},
+	})
+	if err != nil {
+		t.Fatalf("PutBucketLifecycleConfiguration: %v", err)
+	}
+	if put.TransitionDefaultMinimumObjectSize != types.TransitionDefaultMinimumObjectSizeAllStorageClasses128k {
+		t.Errorf("PutBucketLifecycleConfiguration: TransitionDefaultMinimumObjectSize %q", put.TransitionDefaultMinimumObjectSize)
+	}
+	sent, ok := e.rec.last("PUT", "/lifecycle")
+	if !ok {
+		t.Fatal("PutBucketLifecycleConfiguration not recorded")
+	}
+	checked := sent.header.Get("Content-MD5") != "" || strings.Contains(strings.ToLower(sent.header.Get("X-Amz-Trailer")), "x-amz-checksum-")
+	for k := range sent.header {
+		checked = checked || strings.HasPrefix(strings.ToLower(k), "x-amz-checksum-")
+	}
+	if !checked {
+		t.Errorf("PutBucketLifecycleConfiguration sent no checksum: %v", sent.header)
+	}
+
+	got, err := e.client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("lifecycle")})
+	if err != nil {
+		t.Fatalf("GetBucketLifecycleConfiguration: %v", err)
+	}
+	if got.TransitionDefaultMinimumObjectSize != types.TransitionDefaultMinimumObjectSizeAllStorageClasses128k {
+		t.Errorf("GetBucketLifecycleConfiguration: TransitionDefaultMinimumObjectSize %q", got.TransitionDefaultMinimumObjectSize)
+	}
+	if len(got.Rules) != len(rules) {
+		t.Fatalf("GetBucketLifecycleConfiguration: %d rules; want %d", len(got.Rules), len(rules))
+	}
+	for i, r := range got.Rules {
+		w := rules[i]
+		if aws.ToString(r.ID) != aws.ToString(w.ID) || r.Status != w.Status {
+			t.Errorf("rule %d: ID %q Status %q; want %q %q", i, aws.ToString(r.ID), r.Status, aws.ToString(w.ID), w.Status)
+		}
+	}
+	if r := got.Rules[0]; r.Filter == nil || aws.ToString(r.Filter.Prefix) != "logs/" || r.Expiration == nil || aws.ToInt32(r.Expiration.Days) != 30 {
+		t.Errorf("rule logs: %+v", r)
+	}
+	if r := got.Rules[1]; r.Filter == nil || r.Filter.And == nil || aws.ToString(r.Filter.And.Prefix) != "tmp/" || len(r.Filter.And.Tags) != 1 ||
+		aws.ToString(r.Filter.And.Tags[0].Key) != "class" || aws.ToString(r.Filter.And.Tags[0].Value) != "scratch" ||
+		r.NoncurrentVersionExpiration == nil || aws.ToInt32(r.NoncurrentVersionExpiration.NoncurrentDays) != 7 ||
+		aws.ToInt32(r.NoncurrentVersionExpiration.NewerNoncurrentVersions) != 2 {
+		t.Errorf("rule scratch: %+v", r)
+	}
+	if r := got.Rules[2]; r.AbortIncompleteMultipartUpload == nil || aws.ToInt32(r.AbortIncompleteMultipartUpload.DaysAfterInitiation) != 3 {
+		t.Errorf("rule uploads: %+v", r)
+	}
+
+	// Transitions are refused, and the rules in force stay.
+	_, err = e.client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
+		Bucket: aws.String("lifecycle"),
+		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: []types.LifecycleRule{{
+			ID: aws.String("archive"), Status: types.ExpirationStatusEnabled, Filter: &types.LifecycleRuleFilter{},
+			Transitions: []types.Transition{{Days: aws.Int32(30), StorageClass: types.TransitionStorageClassGlacier}},
+		}}},
+	})
+	wantAPIError(t, "PutBucketLifecycleConfiguration with a transition", err, "NotImplemented", 501)
+	// An invalid rule is InvalidArgument.
+	_, err = e.client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
+		Bucket: aws.String("lifecycle"),
+		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: []types.LifecycleRule{{
+			ID: aws.String("zero"), Status: types.ExpirationStatusEnabled, Filter: &types.LifecycleRuleFilter{},
+			Expiration: &types.LifecycleExpiration{Days: aws.Int32(0)},
+		}}},
+	})
+	wantAPIError(t, "PutBucketLifecycleConfiguration with Days 0", err, "InvalidArgument", 400)
+	if got, err := e.client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("lifecycle")}); err != nil || len(got.Rules) != len(rules) {
+		t.Errorf("GetBucketLifecycleConfiguration after refusals: %v", err)
+	}
+
+	if _, err := e.client.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String("lifecycle")}); err != nil {
+		t.Fatalf("DeleteBucketLifecycle: %v", err)
+	}
+	_, err = e.client.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String("lifecycle")})
+	wantAPIError(t, "GetBucketLifecycleConfiguration after DeleteBucketLifecycle", err, "NoSuchLifecycleConfiguration", 404)
+}

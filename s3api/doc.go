@@ -17,38 +17,42 @@
 //
 // # Operations
 //
-//	Operation                 Request                                    Store
-//	ListBuckets               GET /                                      Store.ListBuckets
-//	CreateBucket              PUT /b                                     Store.CreateBucket
-//	HeadBucket                HEAD /b                                    Bucket.Info
-//	DeleteBucket              DELETE /b                                  Store.DeleteBucket
-//	GetBucketLocation         GET /b?location                            Bucket.Info
-//	GetBucketVersioning       GET /b?versioning                          Bucket.Versioning
-//	PutBucketVersioning       PUT /b?versioning                          Bucket.SetVersioning
-//	ListObjects               GET /b                                     Bucket.List
-//	ListObjectsV2             GET /b?list-type=2                         Bucket.List
-//	ListObjectVersions        GET /b?versions                            Bucket.ListVersions
-//	DeleteObjects             POST /b?delete                             Bucket.DeleteObjects
-//	ListMultipartUploads      GET /b?uploads                             Bucket.ListMultipartUploads
-//	PutObject                 PUT /b/k                                   Bucket.Put
-//	CopyObject                PUT /b/k + x-amz-copy-source               Bucket.CopyObject
-//	GetObject                 GET /b/k                                   Bucket.Get
-//	HeadObject                HEAD /b/k                                  Bucket.Head
-//	DeleteObject              DELETE /b/k                                Bucket.Delete
-//	GetObjectAttributes       GET /b/k?attributes                        Bucket.Head
-//	GetObjectTagging          GET /b/k?tagging                           Bucket.GetObjectTagging
-//	PutObjectTagging          PUT /b/k?tagging                           Bucket.PutObjectTagging
-//	DeleteObjectTagging       DELETE /b/k?tagging                        Bucket.DeleteObjectTagging
-//	CreateMultipartUpload     POST /b/k?uploads                          Bucket.CreateMultipartUpload
-//	UploadPart                PUT /b/k?partNumber=N&uploadId=U           MultipartUpload.UploadPart
-//	UploadPartCopy            PUT ... + x-amz-copy-source                MultipartUpload.UploadPartCopy
-//	CompleteMultipartUpload   POST /b/k?uploadId=U                       MultipartUpload.Complete
-//	AbortMultipartUpload      DELETE /b/k?uploadId=U                     MultipartUpload.Abort
-//	ListParts                 GET /b/k?uploadId=U                        MultipartUpload.ListParts
+//	Operation                        Request                           Store
+//	ListBuckets                      GET /                             Store.ListBuckets
+//	CreateBucket                     PUT /b                            Store.CreateBucket
+//	HeadBucket                       HEAD /b                           Bucket.Info
+//	DeleteBucket                     DELETE /b                         Store.DeleteBucket
+//	GetBucketLocation                GET /b?location                   Bucket.Info
+//	GetBucketVersioning              GET /b?versioning                 Bucket.Versioning
+//	PutBucketVersioning              PUT /b?versioning                 Bucket.SetVersioning
+//	GetBucketLifecycleConfiguration  GET /b?lifecycle                  Bucket.Lifecycle
+//	PutBucketLifecycleConfiguration  PUT /b?lifecycle                  Bucket.SetLifecycle
+//	DeleteBucketLifecycle            DELETE /b?lifecycle               Bucket.DeleteLifecycle
+//	ListObjects                      GET /b                            Bucket.List
+//	ListObjectsV2                    GET /b?list-type=2                Bucket.List
+//	ListObjectVersions               GET /b?versions                   Bucket.ListVersions
+//	DeleteObjects                    POST /b?delete                    Bucket.DeleteObjects
+//	ListMultipartUploads             GET /b?uploads                    Bucket.ListMultipartUploads
+//	PutObject                        PUT /b/k                          Bucket.Put
+//	CopyObject                       PUT /b/k + x-amz-copy-source      Bucket.CopyObject
+//	GetObject                        GET /b/k                          Bucket.Get
+//	HeadObject                       HEAD /b/k                         Bucket.Head
+//	DeleteObject                     DELETE /b/k                       Bucket.Delete
+//	GetObjectAttributes              GET /b/k?attributes               Bucket.Head
+//	GetObjectTagging                 GET /b/k?tagging                  Bucket.GetObjectTagging
+//	PutObjectTagging                 PUT /b/k?tagging                  Bucket.PutObjectTagging
+//	DeleteObjectTagging              DELETE /b/k?tagging               Bucket.DeleteObjectTagging
+//	CreateMultipartUpload            POST /b/k?uploads                 Bucket.CreateMultipartUpload
+//	UploadPart                       PUT /b/k?partNumber=N&uploadId=U  MultipartUpload.UploadPart
+//	UploadPartCopy                   PUT ... + x-amz-copy-source       MultipartUpload.UploadPartCopy
+//	CompleteMultipartUpload          POST /b/k?uploadId=U              MultipartUpload.Complete
+//	AbortMultipartUpload             DELETE /b/k?uploadId=U            MultipartUpload.Abort
+//	ListParts                        GET /b/k?uploadId=U               MultipartUpload.ListParts
 //
-// Every other S3 subresource (?acl, ?policy, ?cors, ?lifecycle,
-// ?encryption, ?website, ?notification, ?replication, ?object-lock,
-// ?retention, ?legal-hold, ?restore, ?select, bucket ?tagging, ...), POST
+// Every other S3 subresource (?acl, ?policy, ?cors, ?encryption,
+// ?website, ?notification, ?replication, ?object-lock, ?retention,
+// ?legal-hold, ?restore, ?select, bucket ?tagging, object ?lifecycle,
+// ...), POST
 // Object form uploads and OPTIONS answer 501 NotImplemented with S3's
 // <Error> body, never a success or a listing that a client could mistake
 // for the feature working. A method an address does not take is 405
@@ -117,11 +121,13 @@
 //     including a failure found only at the very end of the body. The
 //     handler's wrapper around the body turns connection failures into
 //     IncompleteBody or RequestTimeout. XML request bodies are read whole,
-//     at most 1 MiB (8 MiB for DeleteObjects and CompleteMultipartUpload),
-//     else 400 MaxMessageLengthExceeded; their Content-MD5 is checked by
-//     the handler when present and never required (DeleteObjects
-//     included). A body that is not one well-formed document of the
-//     expected root element (in any namespace, or none) is MalformedXML.
+//     at most 1 MiB (8 MiB for DeleteObjects, CompleteMultipartUpload and
+//     PutBucketLifecycleConfiguration), else 400 MaxMessageLengthExceeded;
+//     their Content-MD5 is checked by the handler when present and never
+//     required (DeleteObjects included), except by
+//     PutBucketLifecycleConfiguration (see Lifecycle). A body that is not
+//     one well-formed document of the expected root element (in any
+//     namespace, or none) is MalformedXML.
 //   - Checksums, as S3 has them (CRC32, CRC32C, CRC64NVME, SHA1, SHA256).
 //     PutObject and UploadPart take one x-amz-checksum-<algorithm>
 //     header, or one x-amz-checksum-<algorithm> trailer named in
@@ -224,6 +230,31 @@
 //     data, so it answers at once; a failure is a plain error status. The
 //     handler never sends S3's early 200 with whitespace and an <Error>
 //     body, which S3 uses for completions that take long.
+//   - Lifecycle. PutBucketLifecycleConfiguration requires what S3 requires,
+//     an integrity check of the body: Content-MD5 or one
+//     x-amz-checksum-<algorithm> header or aws-chunked trailer (as SDKs
+//     send), verified by the handler (BadDigest); with neither it is 400
+//     InvalidRequest "Missing required header for this request:
+//     Content-MD5", as S3 answers. The body must be S3's XML
+//     LifecycleConfiguration (the store's parser also reads the aws CLI's
+//     JSON, which is MalformedXML here) and is checked by
+//     cellar.ParseLifecycle as S3 checks it: a document S3 finds malformed
+//     (unknown elements, a missing Status, no rules) is MalformedXML, an
+//     invalid rule (Days 0, no action, a duplicate ID, ...) is
+//     InvalidArgument, both with a message that names the rule and field.
+//     Rules with Transition or NoncurrentVersionTransition are valid S3
+//     but 501 NotImplemented: the store has no storage classes. For the
+//     same reason x-amz-transition-default-minimum-object-size takes only
+//     S3's default, all_storage_classes_128K (varies_by_storage_class is
+//     NotImplemented, another value InvalidArgument), and
+//     PutBucketLifecycleConfiguration and GetBucketLifecycleConfiguration
+//     answer that default in the header, as S3 does. A refused
+//     configuration leaves the one in force. GetBucketLifecycleConfiguration
+//     answers the rules in S3's namespace, with the IDs the store gave rules
+//     sent without one; a bucket without rules is 404
+//     NoSuchLifecycleConfiguration (with BucketName). DeleteBucketLifecycle
+//     is 204 whether or not there were rules. The store runs the rules
+//     (cellar.Store.RunLifecycle).
 //   - GetObjectAttributes gives ObjectParts (PartsCount and paging) for
 //     multipart objects but no Part elements: S3 lists them, with their
 //     checksums, for COMPOSITE objects, and the store does not expose a

@@ -72,6 +72,7 @@ var codes = map[string]s3Code{
 	"MissingContentLength":               {411, "You must provide the Content-Length HTTP header."},
 	"NoSuchBucket":                       {404, "The specified bucket does not exist"},
 	"NoSuchKey":                          {404, "The specified key does not exist."},
+	"NoSuchLifecycleConfiguration":       {404, "The lifecycle configuration does not exist"},
 	"NoSuchUpload":                       {404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."},
 	"NoSuchVersion":                      {404, "The specified version does not exist."},
 	"NotImplemented":                     {501, "A header you provided implies functionality that is not implemented"},
@@ -107,7 +108,8 @@ type errorMapping struct {
 // errorTable is the one place where the store's errors become S3 codes and
 // statuses, matched in order with errors.Is. Order matters only where one
 // error matches two rows (a *cellar.DeleteMarkerError matches ErrNoSuchKey
-// or ErrMethodNotAllowed, never both).
+// or ErrMethodNotAllowed, never both; ErrMalformedLifecycle matches
+// ErrInvalidLifecycle too).
 var errorTable = []errorMapping{
 	{cellar.ErrNoSuchBucket, "NoSuchBucket", false},
 	{cellar.ErrNoSuchKey, "NoSuchKey", false},
@@ -141,6 +143,14 @@ var errorTable = []errorMapping{
 	{cellar.ErrInvalidPartOrder, "InvalidPartOrder", false},
 	{cellar.ErrInvalidPartNumber, "InvalidPartNumber", false},
 	{cellar.ErrInvalidRange, "InvalidRange", true},
+	// ErrMalformedLifecycle matches ErrInvalidLifecycle too: it comes
+	// first. Both name the rule and field that S3 would refuse.
+	{cellar.ErrMalformedLifecycle, "MalformedXML", true},
+	{cellar.ErrInvalidLifecycle, "InvalidArgument", true},
+	{cellar.ErrNoSuchLifecycleConfiguration, "NoSuchLifecycleConfiguration", false},
+	// What the store does not support yet, such as lifecycle transitions;
+	// the store's text says what.
+	{cellar.ErrNotImplemented, "NotImplemented", true},
 	{cellar.ErrQuorum, "ServiceUnavailable", false},
 	{cellar.ErrClosed, "ServiceUnavailable", false},
 	{cellar.ErrCorrupt, "InternalError", false},

@@ -203,3 +203,26 @@ func FuzzParseTagQuery(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseLifecycle(f *testing.F) {
+	f.Add([]byte(multiRuleLifecycle))
+	f.Add([]byte(oneRuleLifecycle))
+	f.Add([]byte(`<LifecycleConfiguration><Rule><Filter><And><Tag><Key>k</Key><Value/></Tag><ObjectSizeLessThan>9</ObjectSizeLessThan></And></Filter><Status>Enabled</Status><Transition><Days>0</Days><StorageClass>GLACIER</StorageClass></Transition></Rule></LifecycleConfiguration>`))
+	f.Add([]byte(`{"Rules":[{"Status":"Enabled","Expiration":{"Days":1}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := parseLifecycle(data)
+		if err != nil {
+			// The store's errors go through errorTable; none is internal.
+			if code := toError(err).Code; code != "MalformedXML" && code != "InvalidArgument" {
+				t.Fatalf("error %v is %s", err, code)
+			}
+			return
+		}
+		if len(cfg.Rules) == 0 || len(cfg.Rules) > cellar.MaxLifecycleRules {
+			t.Fatalf("%d rules accepted", len(cfg.Rules))
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("accepted configuration does not validate: %v", err)
+		}
+	})
+}

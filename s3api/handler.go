@@ -250,7 +250,7 @@ func (q *request) fail(err error) {
 		}
 	}
 	switch e.Code {
-	case "NoSuchBucket":
+	case "NoSuchBucket", "NoSuchLifecycleConfiguration":
 		e = e.with("BucketName", q.bucket)
 	case "NoSuchKey":
 		e = e.with("Key", q.key)

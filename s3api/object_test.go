@@ -470,12 +470,12 @@ func TestUnsupportedAndMethods(t *testing.T) {
 	e := newEnv(t, nil)
 	e.mustBucket("uns")
 	e.mustPut("uns", "k", "x")
-	for _, sub := range []string{"acl", "policy", "cors", "lifecycle", "encryption", "website", "logging", "notification", "replication", "object-lock", "publicAccessBlock", "tagging"} {
+	for _, sub := range []string{"acl", "policy", "cors", "encryption", "website", "logging", "notification", "replication", "object-lock", "publicAccessBlock", "tagging"} {
 		for _, method := range []string{"GET", "PUT", "DELETE"} {
 			e.req(method, "uns", "").q(sub, "").send().wantError(501, "NotImplemented")
 		}
 	}
-	for _, sub := range []string{"acl", "retention", "legal-hold", "torrent"} {
+	for _, sub := range []string{"acl", "retention", "legal-hold", "torrent", "lifecycle"} {
 		e.req("GET", "uns", "k").q(sub, "").send().wantError(501, "NotImplemented")
 	}
 	e.req("POST", "uns", "k").q("restore", "").send().wantError(501, "NotImplemented")

@@ -11,10 +11,11 @@ type operation func(h *handler, q *request) error
 // unsupported lists the subresources of S3 that the store does not
 // implement. A request naming one is NotImplemented, never a listing or a
 // GET of the object that a client would take for an answer. "tagging" on
-// a bucket is among them; on an object it is served.
+// a bucket is among them; on an object it is served. "lifecycle" is the
+// reverse: served on a bucket, NotImplemented on an object.
 var unsupported = []string{
 	"accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering",
-	"inventory", "legal-hold", "lifecycle", "logging", "metadataConfiguration",
+	"inventory", "legal-hold", "logging", "metadataConfiguration",
 	"metadataTable", "metrics", "notification", "object-lock", "ownershipControls",
 	"policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
 	"requestPayment", "restore", "retention", "select", "select-type", "session",
@@ -38,6 +39,17 @@ func route(q *request) (operation, error) {
 		}
 	}
 	if q.key == "" {
+		if has("lifecycle") {
+			switch m {
+			case http.MethodGet:
+				return (*handler).getBucketLifecycle, nil
+			case http.MethodPut:
+				return (*handler).putBucketLifecycle, nil
+			case http.MethodDelete:
+				return (*handler).deleteBucketLifecycle, nil
+			}
+			return nil, methodNotAllowed(m, "BUCKET")
+		}
 		switch m {
 		case http.MethodGet:
 			switch {
@@ -80,6 +92,9 @@ func route(q *request) (operation, error) {
 			return nil, errNotImplemented("POST Object (browser-based uploads) is not implemented by this server.", "")
 		}
 		return nil, methodNotAllowed(m, "BUCKET")
+	}
+	if has("lifecycle") {
+		return nil, errNotImplemented("The ?lifecycle subresource of an object is not implemented by this server.", "")
 	}
 	switch m {
 	case http.MethodGet:
