@@ -64,24 +64,7 @@ func (b *Bucket) List(ctx context.Context, opts *ListOptions) (*ListPage, error)
 	if opts == nil {
 		opts = &ListOptions{}
 	}
-	maxKeys := opts.MaxKeys
-	if maxKeys < 0 {
-		return nil, fmt.Errorf("%w: MaxKeys %d is negative", ErrInvalidArgument, maxKeys)
-	}
-	if maxKeys == 0 || maxKeys > MaxListKeys {
-		maxKeys = MaxListKeys
-	}
-	if len(opts.Prefix) > MaxKeyLength {
-		return nil, fmt.Errorf("%w: prefix of %d bytes", ErrInvalidArgument, len(opts.Prefix))
-	}
-	if _, err := s.bucketRecord(ctx, b.name); err != nil {
-		return nil, err
-	}
-
-	base := objectPrefix(spaceLatest, b.name)
-	lower := index.AppendEscapedPrefix(bytes.Clone(base), []byte(opts.Prefix))
-	upper := index.PrefixEnd(lower)
-	it, err := s.idx.NewIter(ctx, lower, upper)
+	it, base, maxKeys, err := b.listScan(ctx, spaceLatest, opts.Prefix, opts.MaxKeys, MaxListKeys, "MaxKeys")
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +127,33 @@ func (b *Bucket) List(ctx context.Context, opts *ListOptions) (*ListPage, error)
 		return nil, err
 	}
 	return page, nil
+}
+
+// listScan is what every listing starts with: it checks the page size
+// asked for (named field; 0 means limit, more than limit is limit, as S3
+// does) and the prefix, checks the bucket, and opens an iterator over the
+// keys of space in the bucket that begin with prefix. base is the
+// bucket's key prefix in space.
+func (b *Bucket) listScan(ctx context.Context, space byte, prefix string, max, limit int, field string) (it index.Iterator, base []byte, n int, err error) {
+	if max < 0 {
+		return nil, nil, 0, fmt.Errorf("%w: %s %d is negative", ErrInvalidArgument, field, max)
+	}
+	if max == 0 || max > limit {
+		max = limit
+	}
+	if len(prefix) > MaxKeyLength {
+		return nil, nil, 0, fmt.Errorf("%w: prefix of %d bytes", ErrInvalidArgument, len(prefix))
+	}
+	if _, err := b.s.bucketRecord(ctx, b.name); err != nil {
+		return nil, nil, 0, err
+	}
+	base = objectPrefix(space, b.name)
+	lower := index.AppendEscapedPrefixString(bytes.Clone(base), prefix)
+	it, err = b.s.idx.NewIter(ctx, lower, index.PrefixEnd(lower))
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return it, base, max, nil
 }
 
 // seekAfter positions it at the first key after k.

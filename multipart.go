@@ -689,37 +689,14 @@ func (b *Bucket) ListMultipartUploads(ctx context.Context, opts *ListUploadsOpti
 	if opts == nil {
 		opts = &ListUploadsOptions{}
 	}
-	maxUploads := opts.MaxUploads
-	if maxUploads < 0 {
-		return nil, fmt.Errorf("%w: MaxUploads %d is negative", ErrInvalidArgument, maxUploads)
-	}
-	if maxUploads == 0 || maxUploads > MaxListUploads {
-		maxUploads = MaxListUploads
-	}
-	if len(opts.Prefix) > MaxKeyLength {
-		return nil, fmt.Errorf("%w: prefix of %d bytes", ErrInvalidArgument, len(opts.Prefix))
-	}
-	if _, err := s.bucketRecord(ctx, b.name); err != nil {
-		return nil, err
-	}
-	base := objectPrefix(spaceUpload, b.name)
-	lower := index.AppendEscapedPrefix(bytes.Clone(base), []byte(opts.Prefix))
-	upper := index.PrefixEnd(lower)
-	it, err := s.idx.NewIter(ctx, lower, upper)
+	it, base, maxUploads, err := b.listScan(ctx, spaceUpload, opts.Prefix, opts.MaxUploads, MaxListUploads, "MaxUploads")
 	if err != nil {
 		return nil, err
 	}
 	defer it.Close()
-	// seek positions it at the first key >= k within [lower, upper).
-	seek := func(k []byte) bool {
-		if bytes.Compare(k, lower) < 0 {
-			return it.First()
-		}
-		if bytes.Compare(k, upper) >= 0 {
-			return false
-		}
-		return it.SeekGE(k)
-	}
+	// The iterator is bounded to the prefix, so a seek below it lands on
+	// its first key and one past it finds nothing.
+	seek := it.SeekGE
 	// commonPrefix is the common prefix that key rolls up into, or "".
 	commonPrefix := func(key string) string {
 		if opts.Delimiter == "" || !strings.HasPrefix(key, opts.Prefix) {

@@ -45,25 +45,13 @@ func (b *Bucket) ListVersions(ctx context.Context, opts *ListVersionsOptions) (*
 	if opts == nil {
 		opts = &ListVersionsOptions{}
 	}
-	maxKeys := opts.MaxKeys
-	if maxKeys < 0 {
-		return nil, fmt.Errorf("%w: MaxKeys %d is negative", ErrInvalidArgument, maxKeys)
-	}
-	if maxKeys == 0 || maxKeys > MaxListKeys {
-		maxKeys = MaxListKeys
-	}
 	if opts.VersionIDMarker != "" && opts.KeyMarker == "" {
 		return nil, fmt.Errorf("%w: a version ID marker cannot be given without a key marker", ErrInvalidArgument)
 	}
-	if len(opts.Prefix) > MaxKeyLength || len(opts.KeyMarker) > MaxKeyLength {
-		return nil, fmt.Errorf("%w: prefix or key marker over %d bytes", ErrInvalidArgument, MaxKeyLength)
+	if len(opts.KeyMarker) > MaxKeyLength {
+		return nil, fmt.Errorf("%w: key marker over %d bytes", ErrInvalidArgument, MaxKeyLength)
 	}
-	if _, err := s.bucketRecord(ctx, b.name); err != nil {
-		return nil, err
-	}
-	base := objectPrefix(spaceVersions, b.name)
-	lower := index.AppendEscapedPrefixString(bytes.Clone(base), opts.Prefix)
-	it, err := s.idx.NewIter(ctx, lower, index.PrefixEnd(lower))
+	it, base, maxKeys, err := b.listScan(ctx, spaceVersions, opts.Prefix, opts.MaxKeys, MaxListKeys, "MaxKeys")
 	if err != nil {
 		return nil, err
 	}
