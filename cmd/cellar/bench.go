@@ -39,7 +39,7 @@ const (
 	wMultipart   = "multipart"
 )
 
-var workloads = []string{wPutLarge, wMultipart, wGetLarge, wGetDegraded, wPutSmall, wList, wPutLargeMem}
+var workloads = []string{wPutLarge, wMultipart, wGetLarge, wGetDegraded, wPutSmall, wList, wPutLargeMem, wS3Put, wS3Get}
 
 // Directories the bench makes under --dir, and removes unless --keep.
 const (
@@ -51,7 +51,7 @@ const (
 	subParts    = "parts"     // embedded default store of the multipart workload
 )
 
-var benchSubdirs = []string{subStore, subRaw, subSmall, subRawSmall, subList, subParts}
+var benchSubdirs = []string{subStore, subRaw, subSmall, subRawSmall, subList, subParts, subS3}
 
 const (
 	benchBucket = "bench"
@@ -79,6 +79,9 @@ type benchConfig struct {
 	listKeys    int
 	partSize    byteSize
 	partConc    int
+	s3Small     byteSize
+	s3Large     byteSize
+	s3Count     int
 	reps        int
 	only        string
 	warm        bool
@@ -91,7 +94,7 @@ type benchConfig struct {
 var hiddenFlags = map[string]bool{"cpuprofile": true}
 
 func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
-	c := &benchConfig{size: 1 << 30, smallSize: 4 << 10, partSize: 8 << 20, args: args}
+	c := &benchConfig{size: 1 << 30, smallSize: 4 << 10, partSize: 8 << 20, s3Small: 1 << 20, s3Large: 64 << 20, args: args}
 	flags := flag.NewFlagSet("bench", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	flags.StringVar(&c.dir, "dir", "", "directory to measure in, on the disk under test (required; created if missing)")
@@ -100,7 +103,10 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 	flags.Var(&c.partSize, "part-size", "part size of the multipart workload (at least 5 MiB)")
 	flags.IntVar(&c.partConc, "part-concurrency", 4, "parts uploaded at once by the multipart workload")
 	flags.Var(&c.smallSize, "small-size", "size of each small object")
-	flags.IntVar(&c.concurrency, "concurrency", 16, "small puts, and list-setup puts, in flight at once")
+	flags.IntVar(&c.concurrency, "concurrency", 16, "small puts, list-setup puts, and s3-put and s3-get requests, in flight at once")
+	flags.Var(&c.s3Small, "s3-small", "size of the small objects of s3-put and s3-get")
+	flags.Var(&c.s3Large, "s3-large", "size of the large objects of s3-put and s3-get")
+	flags.IntVar(&c.s3Count, "s3-count", 0, fmt.Sprintf("objects of each size that s3-put and s3-get move per run (0: %d of --s3-small, %d of --s3-large)", s3SmallCount, s3LargeCount))
 	flags.IntVar(&c.listKeys, "list-keys", 100000, "keys to list")
 	flags.IntVar(&c.reps, "reps", 3, "runs of each side of put-large, get-large, get-degraded and list, alternating which side goes first; the table shows each side's fastest")
 	flags.StringVar(&c.only, "only", "", "comma-separated workloads to report (default all): "+strings.Join(workloads, ","))
@@ -131,6 +137,10 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 		return nil, &usageError{"--concurrency must be at least 1"}
 	case c.partSize < cellar.MinPartSize || c.partSize > cellar.MaxPartSize:
 		return nil, &usageError{fmt.Sprintf("--part-size %s: must be in [%s, %s]", c.partSize.String(), byteSize(cellar.MinPartSize), byteSize(cellar.MaxPartSize))}
+	case c.s3Small <= 0 || int64(c.s3Small) > cellar.MaxPutSize || c.s3Large <= 0 || int64(c.s3Large) > cellar.MaxPutSize:
+		return nil, &usageError{fmt.Sprintf("--s3-small %s, --s3-large %s: each must be in (0, %s], a single put", c.s3Small.String(), c.s3Large.String(), byteSize(cellar.MaxPutSize))}
+	case c.s3Count < 0:
+		return nil, &usageError{"--s3-count must not be negative"}
 	case c.partConc < 1:
 		return nil, &usageError{"--part-concurrency must be at least 1"}
 	case c.listKeys < 1 || c.listKeys > 1e7-1:
@@ -149,8 +159,11 @@ directory zones, RS(4,2) in 1 MiB blocks) on the disk holding D against
 raw-disk baselines that do the same logical work, and prints one table.
 Workloads: put-large, multipart (the same object through Bucket.Upload,
 against put-large's baseline), get-large, get-degraded (zone az2 offline),
-put-small, list, put-large-mem (peak RSS during put-large). Everything it
-writes under D is removed at the end unless --keep.
+put-small, list, put-large-mem (peak RSS during put-large), and s3-put and
+s3-get (objects of --s3-small and --s3-large through cellar's S3 handler on
+loopback with aws-sdk-go-v2, against the Go API on the same kind of store;
+gofakes3 in memory as a peer, in the notes). Everything it writes under D is
+removed at the end unless --keep.
 
 Flags:
 `)
@@ -293,6 +306,11 @@ func (b *bench) run(ctx context.Context) error {
 	if b.sel[wList] {
 		if err := b.list(ctx); err != nil {
 			return fmt.Errorf("%s: %w", wList, err)
+		}
+	}
+	if b.sel[wS3Put] || b.sel[wS3Get] {
+		if err := b.s3(ctx); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -936,8 +954,13 @@ func (b *bench) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 	fmt.Fprintln(tw, "workload\tcellar\tbaseline\tcellar/baseline")
 	for _, name := range workloads {
-		if r, ok := b.rows[name]; ok && b.sel[name] {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, r.cellar, r.base, r.ratio)
+		if !b.sel[name] {
+			continue
+		}
+		for _, label := range b.rowLabels(name) {
+			if r, ok := b.rows[label]; ok {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", label, r.cellar, r.base, r.ratio)
+			}
 		}
 	}
 	tw.Flush()

@@ -14,7 +14,8 @@ import (
 // has a sane row for every workload and that nothing is left behind.
 func TestBench(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "bench") // bench must create it
-	args := []string{"bench", "--dir", dir, "--size", "12MiB", "--small-count", "50", "--list-keys", "3000", "--part-size", "5MiB"}
+	args := []string{"bench", "--dir", dir, "--size", "12MiB", "--small-count", "50", "--list-keys", "3000", "--part-size", "5MiB",
+		"--s3-small", "64KiB", "--s3-large", "1MiB", "--s3-count", "4"}
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit status %d\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
@@ -26,8 +27,12 @@ func TestBench(t *testing.T) {
 	units := map[string]string{
 		wPutLarge: "MB/s", wMultipart: "MB/s", wGetLarge: "MB/s", wGetDegraded: "MB/s",
 		wPutSmall: "obj/s", wList: "keys/s", wPutLargeMem: "MiB",
+		wS3Put + " 64KiB": "MB/s", wS3Put + " 1MiB": "MB/s", wS3Get + " 64KiB": "MB/s", wS3Get + " 1MiB": "MB/s",
 	}
-	for _, w := range workloads {
+	if len(rows) != len(units) {
+		t.Errorf("table has %d rows, want %d", len(rows), len(units))
+	}
+	for w := range units {
 		f, ok := rows[w]
 		if !ok {
 			t.Errorf("no %s row", w)
@@ -57,11 +62,16 @@ func TestBench(t *testing.T) {
 	for _, want := range []string{
 		"cellar bench: go", "GOMAXPROCS=", "RS(4,2)", "1 MiB blocks", "large 12 MiB", "reads cold",
 		"get-large: cold", "MiB from disk", "best of 3", "zone az2 offline",
-		"command: cellar bench --dir " + dir + " --size 12MiB --small-count 50 --list-keys 3000 --part-size 5MiB\n",
+		"s3-put: 1MiB: cellar-HTTP best", "s3-get: 64KiB: Go API best", "x-amz-checksum-crc32",
+		"s3-put: 1MiB: peer gofakes3", "s3-get: 1MiB: peer gofakes3",
+		"command: cellar bench --dir " + dir + " --size 12MiB --small-count 50 --list-keys 3000 --part-size 5MiB --s3-small 64KiB --s3-large 1MiB --s3-count 4\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	if strings.Contains(out, "no figure") {
+		t.Errorf("the gofakes3 peer gave no figure")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		ents, _ := os.ReadDir(dir)
@@ -108,6 +118,8 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"bench"}, code: exitUsage, errs: "--dir is required"},
 		{args: []string{"bench", "--dir", "x", "--size", "lots"}, code: exitUsage, errs: "bad size"},
 		{args: []string{"bench", "--dir", "x", "--size", "6GiB"}, code: exitUsage, errs: "a single put"},
+		{args: []string{"bench", "--dir", "x", "--s3-large", "0"}, code: exitUsage, errs: "--s3-large 0 B"},
+		{args: []string{"bench", "--dir", "x", "--s3-count", "-1"}, code: exitUsage, errs: "--s3-count"},
 		{args: []string{"bench", "--dir", "x", "--only", "put-huge"}, code: exitUsage, errs: `unknown workload "put-huge"`},
 		{args: []string{"bench", "--dir", "x", "extra"}, code: exitUsage, errs: `unexpected argument "extra"`},
 	} {
@@ -174,6 +186,10 @@ func tableRows(t *testing.T, out string) map[string][]string {
 			in = true
 		case len(f) == 0:
 			in = false
+		case in && strings.HasPrefix(f[0], "s3-") && len(f) > 1:
+			// "s3-put 64MiB": the label is two fields.
+			f = append([]string{f[0] + " " + f[1]}, f[2:]...)
+			rows[f[0]] = f
 		case in:
 			rows[f[0]] = f
 		}

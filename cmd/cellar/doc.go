@@ -64,6 +64,7 @@
 //	cellar bench --dir D [--size 1GiB] [--small-count 10000] [--small-size 4KiB]
 //	             [--part-size 8MiB] [--part-concurrency 4]
 //	             [--concurrency 16] [--list-keys 100000] [--reps 3]
+//	             [--s3-small 1MiB] [--s3-large 64MiB] [--s3-count N]
 //	             [--only put-large,get-large] [--warm] [--keep]
 //
 // Bench measures the embedded default store (cellar.Open with only Dir:
@@ -115,6 +116,30 @@
 //	               the idle RSS measured just before, after runtime.GC and
 //	               debug.FreeOSMemory, during each side of put-large; the
 //	               largest of the runs.
+//	s3-put         rows "s3-put 1MiB" and "s3-put 64MiB": --s3-count objects
+//	               of --s3-small and of --s3-large (default 64 and 8),
+//	               --concurrency at a time, put with aws-sdk-go-v2
+//	               PutObject (path style, static credentials,
+//	               RequestChecksumCalculation WhenSupported; over plain HTTP
+//	               the SDK signs the body's SHA-256 and sends its CRC32 in a
+//	               header) to s3api.New on 127.0.0.1 over plain HTTP, into a
+//	               fresh default store in D/s3 each run. This cellar-HTTP
+//	               figure is the cellar column; the baseline column is the
+//	               same puts through Bucket.Put into the same kind of store.
+//	               MB/s of object bytes; the ratio is HTTP/Go API.
+//	s3-get         rows "s3-get 1MiB" and "s3-get 64MiB": the same objects
+//	               read with GetObject (response checksums validated where
+//	               supported), and through Bucket.Get, each with io.Copy to
+//	               io.Discard, cold like get-large.
+//
+// s3-put and s3-get run each side --reps times, alternating, like the
+// large workloads. Every s3-put run is checked untimed (every size, and the
+// first and last objects byte for byte, through the Go API); after s3-get
+// the first and last objects are read whole through the SDK and compared.
+// As a peer, the notes give the same puts and gets through the same SDK
+// client against gofakes3 with its in-memory backend (s3mem) behind
+// httptest: its MB/s and cellar-HTTP/peer. It keeps objects in memory,
+// cellar on disk, so it is a reference point, not a baseline.
 //
 // Before each read phase, on both sides, bench fsyncs every file under the
 // side's directory and evicts it from the page cache with
@@ -132,7 +157,7 @@
 // also guards against a change of the index layout.
 //
 // Bench creates D if missing and refuses to start if any of D/store,
-// D/raw, D/small, D/raw-small or D/list exists. It removes them at the end,
+// D/raw, D/small, D/raw-small, D/list, D/parts or D/s3 exists. It removes them at the end,
 // and D if it made it, unless --keep. --only limits the table to some
 // workloads; get-large, get-degraded and put-large-mem still perform
 // put-large, whose object they need.
