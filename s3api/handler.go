@@ -143,6 +143,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("x-amz-id-2", hostID(q.id))
 	hdr.Set("Server", serverName)
 	q.body = r.Body
+	if r.ContentLength == 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		// net/http sends 100 Continue only when the body is read, and an
+		// empty body never is. S3 always sends it, and botocore misreads
+		// the next response on the connection without it.
+		w.WriteHeader(http.StatusContinue)
+	}
 	if err := h.serve(q); err != nil {
 		q.fail(err)
 	}
