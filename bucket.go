@@ -298,10 +298,7 @@ func (s *Store) commitVersion(ctx context.Context, rec *versionRecord, args comm
 			}
 		}()
 	}
-	unlock := s.keys.lock(rec.Bucket, rec.Key)
-	defer unlock()
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	defer s.lockKey(rec.Bucket, rec.Key)()
 	brec, err := s.bucketRecord(ctx, rec.Bucket)
 	if err != nil {
 		return err
@@ -558,10 +555,7 @@ func (b *Bucket) Delete(ctx context.Context, key string, opts *DeleteOptions) (D
 		return DeleteResult{}, err
 	}
 	if brec.Versioning == VersioningUnversioned {
-		unlock := s.keys.lock(b.name, key)
-		defer unlock()
-		s.buckets.RLock()
-		defer s.buckets.RUnlock()
+		defer s.lockKey(b.name, key)()
 		if _, err := s.bucketRecord(ctx, b.name); err != nil {
 			return DeleteResult{}, err
 		}
@@ -585,10 +579,7 @@ func (b *Bucket) Delete(ctx context.Context, key string, opts *DeleteOptions) (D
 
 func (b *Bucket) deleteVersion(ctx context.Context, key, id string) (DeleteResult, error) {
 	s := b.s
-	unlock := s.keys.lock(b.name, key)
-	defer unlock()
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	defer s.lockKey(b.name, key)()
 	brec, err := s.bucketRecord(ctx, b.name)
 	if err != nil {
 		return DeleteResult{}, err

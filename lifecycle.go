@@ -645,10 +645,7 @@ func (s *Store) lifecycleConfigFor(ctx context.Context, bucket string) (*bucketR
 // lifecycleKey evaluates one key under its lock: it takes every action
 // due by now, then queues the key's next action, in one index batch.
 func (s *Store) lifecycleKey(ctx context.Context, it lifecycleItem, now time.Time, rep *LifecycleReport) error {
-	unlock := s.keys.lock(it.bucket, it.objectKey)
-	defer unlock()
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	defer s.lockKey(it.bucket, it.objectKey)()
 	var batch index.Batch
 	batch.Delete(it.key)
 	brec, cfg, err := s.lifecycleConfigFor(ctx, it.bucket)

@@ -390,6 +390,18 @@ func (s *Store) bucketRecord(ctx context.Context, name string) (*bucketRecord, e
 	return &rec, nil
 }
 
+// lockKey takes the key's lock, then the bucket lock shared, as every
+// change to a key does, and returns what releases both.
+// INVARIANT: a key's lock is taken before the bucket lock, never after.
+func (s *Store) lockKey(bucket, key string) (unlock func()) {
+	unlockKey := s.keys.lock(bucket, key)
+	s.buckets.RLock()
+	return func() {
+		s.buckets.RUnlock()
+		unlockKey()
+	}
+}
+
 // keyLocks serializes commits to one object key. Writers stream data
 // without a lock and take the key's lock only to check conditions, write
 // the shard trailers and commit the index batch.

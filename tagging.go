@@ -70,10 +70,7 @@ func (b *Bucket) setTags(ctx context.Context, key string, opts *TaggingOptions, 
 	if opts != nil && opts.VersionID != "" {
 		gopts = &GetOptions{VersionID: opts.VersionID}
 	}
-	unlock := s.keys.lock(b.name, key)
-	defer unlock()
-	s.buckets.RLock()
-	defer s.buckets.RUnlock()
+	defer s.lockKey(b.name, key)()
 	rec, err := b.resolve(ctx, key, gopts)
 	if err != nil {
 		return "", err
