@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cellarhq/cellar/index"
@@ -43,6 +44,9 @@ func (r *LifecycleReport) add(o LifecycleReport) {
 }
 
 func (r LifecycleReport) empty() bool { return r == LifecycleReport{} }
+
+// lifecycleWorkers is how many due items RunLifecycle handles at once.
+const lifecycleWorkers = 16
 
 // SetLifecycle puts a lifecycle configuration in force on the bucket,
 // replacing any earlier one, as S3's PutBucketLifecycleConfiguration
@@ -589,17 +593,45 @@ func (s *Store) RunLifecycle(ctx context.Context) (LifecycleReport, error) {
 		if len(batch) == 0 {
 			return rep, nil
 		}
-		for _, e := range batch {
-			if err := s.runLifecycleItem(ctx, e.k, e.v, now, &rep); err != nil {
+		// Items run lifecycleWorkers at a time, each under its key's
+		// lock, so that their synced index commits share the disk's
+		// flushes. A bucket's replan item is a barrier: the items before
+		// it finish first and those after it start once it is done.
+		for start := 0; start < len(batch); {
+			end := start + 1
+			if batch[start].k[9] != lcItemReplan {
+				for end < len(batch) && batch[end].k[9] != lcItemReplan {
+					end++
+				}
+			}
+			group := batch[start:end]
+			reports := make([]LifecycleReport, len(group))
+			errs := make([]error, len(group))
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, lifecycleWorkers)
+			for i, e := range group {
+				sem <- struct{}{}
+				wg.Go(func() {
+					defer func() { <-sem }()
+					errs[i] = s.runLifecycleItem(ctx, e.k, e.v, now, &reports[i])
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				rep.add(reports[i])
+				if err == nil {
+					continue
+				}
 				if ctx.Err() != nil {
 					return rep, ctx.Err()
 				}
 				if err := s.check(); err != nil {
 					return rep, err
 				}
-				s.log.Warn("cellar: lifecycle: due item failed; will retry", "item", fmt.Sprintf("%x", e.k), "err", err)
+				s.log.Warn("cellar: lifecycle: due item failed; will retry", "item", fmt.Sprintf("%x", group[i].k), "err", err)
 				rep.Failed++
 			}
+			start = end
 		}
 		// Resume after the last item looked at. Items the run queued are
 		// due after now, beyond upper; failed ones stay for the next run.

@@ -39,7 +39,7 @@ const (
 	wMultipart   = "multipart"
 )
 
-var workloads = []string{wPutLarge, wMultipart, wGetLarge, wGetDegraded, wPutSmall, wList, wPutLargeMem, wS3Put, wS3Get}
+var workloads = []string{wPutLarge, wMultipart, wGetLarge, wGetDegraded, wPutSmall, wList, wPutLargeMem, wS3Put, wS3Get, wLifecycle}
 
 // Directories the bench makes under --dir, and removes unless --keep.
 const (
@@ -51,7 +51,7 @@ const (
 	subParts    = "parts"     // embedded default store of the multipart workload
 )
 
-var benchSubdirs = []string{subStore, subRaw, subSmall, subRawSmall, subList, subParts, subS3}
+var benchSubdirs = []string{subStore, subRaw, subSmall, subRawSmall, subList, subParts, subS3, subLifecycle}
 
 const (
 	benchBucket = "bench"
@@ -77,6 +77,7 @@ type benchConfig struct {
 	smallSize   byteSize
 	concurrency int
 	listKeys    int
+	lcObjects   int
 	partSize    byteSize
 	partConc    int
 	s3Small     byteSize
@@ -108,6 +109,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 	flags.Var(&c.s3Large, "s3-large", "size of the large objects of s3-put and s3-get")
 	flags.IntVar(&c.s3Count, "s3-count", 0, fmt.Sprintf("objects of each size that s3-put and s3-get move per run (0: %d of --s3-small, %d of --s3-large)", s3SmallCount, s3LargeCount))
 	flags.IntVar(&c.listKeys, "list-keys", 100000, "keys to list")
+	flags.IntVar(&c.lcObjects, "lifecycle-objects", 100000, "objects the lifecycle workload expires")
 	flags.IntVar(&c.reps, "reps", 3, "runs of each side of put-large, get-large, get-degraded and list, alternating which side goes first; the table shows each side's fastest")
 	flags.StringVar(&c.only, "only", "", "comma-separated workloads to report (default all): "+strings.Join(workloads, ","))
 	flags.BoolVar(&c.warm, "warm", false, "read through the page cache instead of evicting the files before each read")
@@ -143,6 +145,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 		return nil, &usageError{"--s3-count must not be negative"}
 	case c.partConc < 1:
 		return nil, &usageError{"--part-concurrency must be at least 1"}
+	case c.lcObjects < 1 || c.lcObjects > 1e7-1:
+		// lcKey has seven digits.
+		return nil, &usageError{"--lifecycle-objects must be in [1, 9999999]"}
 	case c.listKeys < 1 || c.listKeys > 1e7-1:
 		// listKey has seven digits.
 		return nil, &usageError{"--list-keys must be in [1, 9999999]"}
@@ -311,6 +316,11 @@ func (b *bench) run(ctx context.Context) error {
 	if b.sel[wS3Put] || b.sel[wS3Get] {
 		if err := b.s3(ctx); err != nil {
 			return err
+		}
+	}
+	if b.sel[wLifecycle] {
+		if err := b.lifecycle(ctx); err != nil {
+			return fmt.Errorf("%s: %w", wLifecycle, err)
 		}
 	}
 	return nil

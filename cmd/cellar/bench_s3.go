@@ -74,6 +74,9 @@ func (b *bench) s3Classes() []s3Class {
 
 // rowLabels are the rows of workload w, in table order.
 func (b *bench) rowLabels(w string) []string {
+	if w == wLifecycle {
+		return []string{wLifecycle, wLifecycleIdle}
+	}
 	if w != wS3Put && w != wS3Get {
 		return []string{w}
 	}
