@@ -35,6 +35,54 @@ func crashBody(seed uint64) []byte {
 	return randBytes(seed, int(seed%5)*70_000+int(seed%97))
 }
 
+// crashMPBody is the deterministic body of a multipart upload: for odd
+// seeds a part of the minimum size and a short last part, for even ones a
+// single short part.
+func crashMPBody(seed uint64) []byte {
+	n := int(seed%1000)*100 + 1
+	if seed%2 == 1 {
+		n += cellar.MinPartSize
+	}
+	return randBytes(seed, n)
+}
+
+// crashValue is the body a logged value names ("<seed>" for a put,
+// "mp<seed>" for a multipart upload), or nil if it names none.
+func crashValue(v string) []byte {
+	if rest, ok := strings.CutPrefix(v, "mp"); ok {
+		if seed, err := strconv.ParseUint(rest, 10, 64); err == nil {
+			return crashMPBody(seed)
+		}
+		return nil
+	}
+	if seed, err := strconv.ParseUint(v, 10, 64); err == nil {
+		return crashBody(seed)
+	}
+	return nil
+}
+
+func crashMultipart(ctx context.Context, b *cellar.Bucket, key string, seed uint64) error {
+	body := crashMPBody(seed)
+	u, err := b.CreateMultipartUpload(ctx, key, nil)
+	if err != nil {
+		return err
+	}
+	var parts []cellar.CompletedPart
+	split := [][]byte{body}
+	if len(body) > cellar.MinPartSize {
+		split = [][]byte{body[:cellar.MinPartSize], body[cellar.MinPartSize:]}
+	}
+	for i, p := range split {
+		info, err := u.UploadPart(ctx, i+1, bytes.NewReader(p), nil)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, cellar.CompletedPart{PartNumber: i + 1, ETag: info.ETag})
+	}
+	_, err = u.Complete(ctx, parts, nil)
+	return err
+}
+
 // TestCrashChild is the child process of TestCrashKill: it writes until it
 // is killed, logging each operation before it starts and after it is
 // acknowledged.
@@ -77,6 +125,17 @@ func TestCrashChild(t *testing.T) {
 					continue
 				}
 				seed := seed0*1_000_000 + uint64(w)*100_000 + uint64(i)
+				if r.IntN(8) == 0 {
+					// A multipart upload: a minimum-size part and a short
+					// last one, completed in one index commit.
+					logf("start %s mp%d", key, seed)
+					if err := crashMultipart(ctx, b, key, seed); err != nil {
+						logf("error %s %v", key, err)
+						continue
+					}
+					logf("ack %s mp%d", key, seed)
+					continue
+				}
 				logf("start %s %d", key, seed)
 				if _, err := b.Put(ctx, key, bytes.NewReader(crashBody(seed)), nil); err != nil {
 					logf("error %s %v", key, err)
@@ -116,10 +175,10 @@ func TestCrashKill(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		killAfter := time.Duration(200+r.IntN(600)) * time.Millisecond
+		killAfter := time.Duration(200+r.IntN(1000)) * time.Millisecond
 		timer := time.AfterFunc(killAfter, func() { cmd.Process.Signal(syscall.SIGKILL) })
 		sc := bufio.NewScanner(out)
-		acks := 0
+		acks, mpAcks := 0, 0
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())
 			if len(f) < 3 {
@@ -135,6 +194,9 @@ func TestCrashKill(t *testing.T) {
 			case "ack":
 				state[key].acked, state[key].inflight = strings.Replace(f[2], "delete", "absent", 1), ""
 				acks++
+				if strings.HasPrefix(f[2], "mp") {
+					mpAcks++
+				}
 			case "error":
 				t.Fatalf("child: %s", sc.Text())
 			}
@@ -165,7 +227,7 @@ func TestCrashKill(t *testing.T) {
 				obj.Close()
 				got = "?"
 				for _, cand := range []string{o.acked, o.inflight} {
-					if seed, err := strconv.ParseUint(cand, 10, 64); err == nil && bytes.Equal(body, crashBody(seed)) {
+					if want := crashValue(cand); want != nil && bytes.Equal(body, want) {
 						got = cand
 					}
 				}
@@ -187,7 +249,7 @@ func TestCrashKill(t *testing.T) {
 		if err != nil || len(rep.Problems) > 0 || rep.Degraded > 0 {
 			t.Fatalf("round %d: check after crash: %+v %v", round, rep, err)
 		}
-		t.Logf("round %d: killed after %v, %d writes acknowledged, %d versions checked", round, killAfter, acks, rep.Versions)
+		t.Logf("round %d: killed after %v, %d writes acknowledged (%d multipart), %d versions checked", round, killAfter, acks, mpAcks, rep.Versions)
 		s.Close()
 	}
 }
