@@ -110,7 +110,7 @@ func (h *handler) copyObject(q *request) error {
 		return err
 	}
 	hdr := q.r.Header
-	opts := &cellar.CopyOptions{SourceVersionID: src.versionID}
+	opts := &cellar.CopyOptions{SourceVersionID: src.versionID, StorageClass: hdr.Get("x-amz-storage-class")}
 	if opts.MetadataDirective, err = directive(hdr, "x-amz-metadata-directive"); err != nil {
 		return err
 	}
@@ -143,6 +143,9 @@ func (h *handler) copyObject(q *request) error {
 		return sourceError(err)
 	}
 	h.versionIDHeader(q, q.bucket, res.Object.VersionID)
+	if v := expirationHeader(res.Object.Expiration); v != "" {
+		q.w.Header().Set("x-amz-expiration", v)
+	}
 	h.versionHeader(q, "x-amz-copy-source-version-id", src.bucket, res.SourceVersionID)
 	out := &copyObjectResult{
 		LastModified: iso8601(res.Object.LastModified),

@@ -97,9 +97,26 @@
 //     had versioning, "null" included, and never in one that has not, as
 //     S3 does. x-amz-copy-source-version-id follows the same rule for the
 //     source's bucket.
-//   - What the store cannot keep is refused, not dropped: PutObject,
-//     CopyObject and CreateMultipartUpload with a storage class other than
-//     STANDARD (an unknown one is InvalidStorageClass), server-side
+//   - Storage classes: x-amz-storage-class on PutObject, CopyObject and
+//     CreateMultipartUpload takes every class of a general purpose bucket
+//     (STANDARD, REDUCED_REDUNDANCY, STANDARD_IA, ONEZONE_IA,
+//     INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE); an unknown
+//     one is InvalidStorageClass, those of other kinds of bucket
+//     (OUTPOSTS, SNOW, EXPRESS_ONEZONE, FSX_OPENZFS) NotImplemented. GET
+//     and HEAD send x-amz-storage-class for every class but STANDARD, as
+//     S3 does; a GLACIER or DEEP_ARCHIVE object that is not restored is
+//     403 InvalidObjectState to GET. RestoreObject (POST ?restore, Days
+//     and a tier in GlacierJobParameters or at the top level, Standard by
+//     default) answers 202 when a restore starts, 200 when the object was
+//     already restored and only its expiry moved, 409
+//     RestoreAlreadyInProgress while one runs, and 403 InvalidObjectState
+//     for an object that is not archived; select restores are
+//     NotImplemented. x-amz-restore (ongoing-request, expiry-date) is sent
+//     on GET and HEAD of an object ever restored, and x-amz-expiration
+//     (expiry-date, rule-id) on PUT, GET, HEAD, CopyObject and
+//     CompleteMultipartUpload when a lifecycle rule will expire the
+//     version.
+//   - What the store cannot keep is refused, not dropped: server-side
 //     encryption, Object Lock or a website redirect are NotImplemented. So
 //     are If-None-Match values other than "*" on writes, conditional
 //     deletes (If-Match on DELETE) and MFA Delete.
@@ -242,10 +259,9 @@
 //     (unknown elements, a missing Status, no rules) is MalformedXML, an
 //     invalid rule (Days 0, no action, a duplicate ID, ...) is
 //     InvalidArgument, both with a message that names the rule and field.
-//     Rules with Transition or NoncurrentVersionTransition are valid S3
-//     but 501 NotImplemented: the store has no storage classes. For the
-//     same reason x-amz-transition-default-minimum-object-size takes only
-//     S3's default, all_storage_classes_128K (varies_by_storage_class is
+//     Transitions follow S3's default minimum object size, so
+//     x-amz-transition-default-minimum-object-size takes only
+//     all_storage_classes_128K (varies_by_storage_class is
 //     NotImplemented, another value InvalidArgument), and
 //     PutBucketLifecycleConfiguration and GetBucketLifecycleConfiguration
 //     answer that default in the header, as S3 does. A refused

@@ -63,6 +63,8 @@ var codes = map[string]s3Code{
 	"InvalidRange":                       {416, "The requested range is not satisfiable"},
 	"InvalidRequest":                     {400, "Invalid Request"},
 	"InvalidStorageClass":                {400, "The storage class you specified is not valid"},
+	"InvalidObjectState":                 {403, "The operation is not valid for the object's storage class"},
+	"RestoreAlreadyInProgress":           {409, "Object restore is already in progress"},
 	"InvalidTag":                         {400, "The tag provided was not a valid tag."},
 	"KeyTooLongError":                    {400, "Your key is too long"},
 	"MalformedXML":                       {400, "The XML you provided was not well-formed or did not validate against our published schema"},
@@ -148,8 +150,12 @@ var errorTable = []errorMapping{
 	{cellar.ErrMalformedLifecycle, "MalformedXML", true},
 	{cellar.ErrInvalidLifecycle, "InvalidArgument", true},
 	{cellar.ErrNoSuchLifecycleConfiguration, "NoSuchLifecycleConfiguration", false},
-	// What the store does not support yet, such as lifecycle transitions;
-	// the store's text says what.
+	{cellar.ErrInvalidStorageClass, "InvalidStorageClass", true},
+	// An archived object read before it is restored, or a restore of one
+	// that is not archived.
+	{cellar.ErrInvalidObjectState, "InvalidObjectState", true},
+	{cellar.ErrRestoreAlreadyInProgress, "RestoreAlreadyInProgress", false},
+	// What the store does not support; the store's text says what.
 	{cellar.ErrNotImplemented, "NotImplemented", true},
 	{cellar.ErrQuorum, "ServiceUnavailable", false},
 	{cellar.ErrClosed, "ServiceUnavailable", false},

@@ -226,3 +226,22 @@ func FuzzParseLifecycle(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseRestore(f *testing.F) {
+	f.Add([]byte(`<RestoreRequest xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Days>2</Days><GlacierJobParameters><Tier>Bulk</Tier></GlacierJobParameters></RestoreRequest>`))
+	f.Add([]byte(`<RestoreRequest><Days>1</Days><Tier>Expedited</Tier></RestoreRequest>`))
+	f.Add([]byte(`<RestoreRequest><Days>0</Days></RestoreRequest>`))
+	f.Add([]byte(`<RestoreRequest><Days>-3</Days><GlacierJobParameters></GlacierJobParameters></RestoreRequest>`))
+	f.Add([]byte(`<RestoreRequest><Type>SELECT</Type></RestoreRequest>`))
+	f.Add([]byte(`<RestoreRequest><Days>99999999999999999999</Days>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts, err := parseRestore(data)
+		if err != nil {
+			wantAPIError(t, err)
+			return
+		}
+		if opts.Days < 1 || !restoreTiers[opts.Tier] {
+			t.Fatalf("accepted %+v", opts)
+		}
+	})
+}

@@ -40,7 +40,13 @@ type env struct {
 
 func newEnv(t *testing.T, mod func(*Options)) *env {
 	t.Helper()
-	st, err := cellar.OpenMemory(context.Background(), &cellar.Options{SweepInterval: -1})
+	return newEnvStore(t, &cellar.Options{SweepInterval: -1}, mod)
+}
+
+// newEnvStore is newEnv over a store opened with so.
+func newEnvStore(t *testing.T, so *cellar.Options, mod func(*Options)) *env {
+	t.Helper()
+	st, err := cellar.OpenMemory(context.Background(), so)
 	if err != nil {
 		t.Fatal(err)
 	}

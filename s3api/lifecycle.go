@@ -9,8 +9,8 @@ import (
 
 // transitionMinSizeHeader is S3's x-amz-transition-default-minimum-object-size,
 // which says which objects transitions leave alone by default. S3's default,
-// all_storage_classes_128K, is the only value the store keeps: it has no
-// transitions, and another value could not be reported back.
+// all_storage_classes_128K, is the only value the store keeps: its
+// transitions always skip objects under 128 KiB.
 const (
 	transitionMinSizeHeader  = "x-amz-transition-default-minimum-object-size"
 	transitionMinSizeDefault = "all_storage_classes_128K"
@@ -48,13 +48,12 @@ func (h *handler) getBucketLifecycle(q *request) error {
 
 // putBucketLifecycle serves PutBucketLifecycleConfiguration. S3 requires
 // an integrity check of the body: Content-MD5 or one x-amz-checksum-*
-// header or trailer, each verified against the body. Rules with
-// transitions are NotImplemented (the store refuses them).
+// header or trailer, each verified against the body.
 func (h *handler) putBucketLifecycle(q *request) error {
 	switch v, ok := q.r.Header[http.CanonicalHeaderKey(transitionMinSizeHeader)]; {
 	case !ok || len(v) == 1 && v[0] == transitionMinSizeDefault:
 	case len(v) == 1 && v[0] == transitionMinSizeVaries:
-		return errNotImplemented("The "+transitionMinSizeVaries+" transition minimum object size is not implemented by this server: transitions are not supported.", transitionMinSizeHeader)
+		return errNotImplemented("The "+transitionMinSizeVaries+" transition minimum object size is not implemented by this server: transitions skip objects under 128 KiB in every class.", transitionMinSizeHeader)
 	default:
 		return errInvalidArgument("Invalid value for "+transitionMinSizeHeader+" header; valid values are "+transitionMinSizeDefault+" and "+transitionMinSizeVaries+".", transitionMinSizeHeader, q.r.Header.Get(transitionMinSizeHeader))
 	}

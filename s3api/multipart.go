@@ -262,6 +262,7 @@ func (h *handler) completeMultipartUpload(q *request) error {
 	}
 	h.versionIDHeader(q, q.bucket, info.VersionID)
 	setChecksumHeaders(q.w.Header(), info.Checksum, true)
+	setLifecycleHeaders(q.w.Header(), info)
 	res := &completeMultipartUploadResult{
 		Location:     q.objectURL(),
 		Bucket:       q.bucket,

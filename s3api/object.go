@@ -50,13 +50,14 @@ func (h *handler) putObject(q *request) error {
 	}
 	q.w.Header().Set("ETag", quoteETag(info.ETag))
 	setChecksumHeaders(q.w.Header(), info.Checksum, true)
+	setLifecycleHeaders(q.w.Header(), info)
 	h.versionIDHeader(q, q.bucket, info.VersionID)
 	return q.ok()
 }
 
 // putOptions reads what PutObject and CreateMultipartUpload share: the
 // content type, the system metadata (Cache-Control and the like), user
-// metadata and tags.
+// metadata, tags and the storage class (checked by checkWriteHeaders).
 func putOptions(q *request) (*cellar.PutOptions, error) {
 	tags, err := parseTaggingHeader(q.r.Header)
 	if err != nil {
@@ -67,6 +68,7 @@ func putOptions(q *request) (*cellar.PutOptions, error) {
 		ContentHeaders: contentHeaders(q.r.Header),
 		Metadata:       userMetadata(q.r.Header),
 		Tags:           tags,
+		StorageClass:   q.r.Header.Get("x-amz-storage-class"),
 	}, nil
 }
 
@@ -117,19 +119,22 @@ func parseTagQuery(s string) (map[string]string, error) {
 	return tags, nil
 }
 
-// storageClasses are S3's storage classes. STANDARD is stored; the others
-// are NotImplemented until the store places them.
+// storageClasses are S3's storage classes: true for those the store keeps,
+// false for those of other kinds of bucket (Outposts, Snow, directory
+// buckets, FSx), which are NotImplemented.
 var storageClasses = map[string]bool{
-	"STANDARD": true, "REDUCED_REDUNDANCY": false, "STANDARD_IA": false, "ONEZONE_IA": false,
-	"INTELLIGENT_TIERING": false, "GLACIER": false, "DEEP_ARCHIVE": false, "OUTPOSTS": false,
-	"GLACIER_IR": false, "SNOW": false, "EXPRESS_ONEZONE": false, "FSX_OPENZFS": false,
+	cellar.StorageClassStandard: true, cellar.StorageClassReducedRedundancy: true,
+	cellar.StorageClassStandardIA: true, cellar.StorageClassOnezoneIA: true,
+	cellar.StorageClassIntelligentTiering: true, cellar.StorageClassGlacier: true,
+	cellar.StorageClassDeepArchive: true, cellar.StorageClassGlacierIR: true,
+	"OUTPOSTS": false, "SNOW": false, "EXPRESS_ONEZONE": false, "FSX_OPENZFS": false,
 }
 
 // checkWriteHeaders refuses the headers of PutObject, CopyObject and
 // CreateMultipartUpload that ask for what the store cannot keep, so that a
 // client never takes a write for what it asked: ACL grants, server-side
-// encryption, Object Lock, website redirects and storage classes other
-// than STANDARD.
+// encryption, Object Lock, website redirects and storage classes of other
+// kinds of bucket.
 func checkWriteHeaders(q *request) error {
 	h := q.r.Header
 	if err := checkACLHeaders(h); err != nil {
@@ -379,6 +384,7 @@ func (h *handler) objectHeaders(q *request, info cellar.ObjectInfo) {
 	if info.StorageClass != "" && info.StorageClass != cellar.StorageClassStandard {
 		hdr.Set("x-amz-storage-class", info.StorageClass)
 	}
+	setLifecycleHeaders(hdr, info)
 	h.versionIDHeader(q, q.bucket, info.VersionID)
 }
 

@@ -478,7 +478,6 @@ func TestUnsupportedAndMethods(t *testing.T) {
 	for _, sub := range []string{"acl", "retention", "legal-hold", "torrent", "lifecycle"} {
 		e.req("GET", "uns", "k").q(sub, "").send().wantError(501, "NotImplemented")
 	}
-	e.req("POST", "uns", "k").q("restore", "").send().wantError(501, "NotImplemented")
 	e.req("POST", "uns", "k").q("select", "").q("select-type", "2").send().wantError(501, "NotImplemented")
 	e.req("POST", "uns", "").send().wantError(501, "NotImplemented")
 	e.req("PATCH", "uns", "k").send().wantError(405, "MethodNotAllowed")

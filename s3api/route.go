@@ -18,7 +18,7 @@ var unsupported = []string{
 	"inventory", "legal-hold", "logging", "metadataConfiguration",
 	"metadataTable", "metrics", "notification", "object-lock", "ownershipControls",
 	"policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
-	"requestPayment", "restore", "retention", "select", "select-type", "session",
+	"requestPayment", "retention", "select", "select-type", "session",
 	"torrent", "website",
 }
 
@@ -136,6 +136,8 @@ func route(q *request) (operation, error) {
 			return (*handler).createMultipartUpload, nil
 		case has("uploadId"):
 			return (*handler).completeMultipartUpload, nil
+		case has("restore"):
+			return (*handler).restoreObject, nil
 		}
 	}
 	return nil, methodNotAllowed(m, "OBJECT")
