@@ -14,7 +14,7 @@ import (
 // against the real time.
 type storeClock struct{ ns atomic.Int64 }
 
-func (c *storeClock) now() time.Time           { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *storeClock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *storeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 func newClockEnv(t *testing.T) (*env, *storeClock) {
