@@ -426,6 +426,22 @@ func (r *LifecycleRule) expiry(v *versionRecord) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// expiration is when and by which rule the configuration expires rec as
+// the current version (Expiration Days or Date), nil if none does.
+func (c *LifecycleConfig) expiration(rec *versionRecord) *ExpirationInfo {
+	var out *ExpirationInfo
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if !r.enabled() {
+			continue
+		}
+		if t, ok := r.expiry(rec); ok && (out == nil || t.Before(out.Date)) {
+			out = &ExpirationInfo{RuleID: r.ID, Date: t}
+		}
+	}
+	return out
+}
+
 // uploadDue is when the rules abort an upload of key made at initiated.
 func (c *LifecycleConfig) uploadDue(key string, initiated time.Time) (time.Time, bool) {
 	if c == nil {
