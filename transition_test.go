@@ -470,6 +470,14 @@ func TestStorageClassOptions(t *testing.T) {
 			t.Errorf("%s: shards per zone %v", tc.class, d)
 		}
 	}
+	// Check, Scrub and Heal work from each segment's own shard counts and
+	// placement, whatever the class.
+	if rep, err := s.Check(ctx); err != nil || len(rep.Problems) > 0 || rep.Degraded > 0 {
+		t.Errorf("check: %+v %v", rep, err)
+	}
+	if rep, err := s.Scrub(ctx, nil); err != nil || len(rep.Lost) > 0 || rep.Bad > 0 || rep.DataSets < 5 {
+		t.Errorf("scrub: %+v %v", rep, err)
+	}
 	if _, err := b.Put(ctx, "x", nil, &cellar.PutOptions{StorageClass: "standard"}); !errors.Is(err, cellar.ErrInvalidStorageClass) {
 		t.Errorf("lowercase class: %v", err)
 	}
