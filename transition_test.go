@@ -475,7 +475,7 @@ func TestStorageClassOptions(t *testing.T) {
 	if rep, err := s.Check(ctx); err != nil || len(rep.Problems) > 0 || rep.Degraded > 0 {
 		t.Errorf("check: %+v %v", rep, err)
 	}
-	if rep, err := s.Scrub(ctx, nil); err != nil || len(rep.Lost) > 0 || rep.Bad > 0 || rep.DataSets < 5 {
+	if rep, err := s.Scrub(ctx, nil); err != nil || len(rep.Lost) > 0 || rep.Bad > 0 || rep.DataSets != 4 || rep.Shards != 19 {
 		t.Errorf("scrub: %+v %v", rep, err)
 	}
 	if _, err := b.Put(ctx, "x", nil, &cellar.PutOptions{StorageClass: "standard"}); !errors.Is(err, cellar.ErrInvalidStorageClass) {
