@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/cellarhq/cellar/backend"
 	"github.com/cellarhq/cellar/backend/faulty"
 	"github.com/cellarhq/cellar/erasure"
+	"github.com/cellarhq/cellar/index"
 )
 
 const archivePolicy = `{"Rules": [{"ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
@@ -522,5 +524,121 @@ func TestStorageClassOptions(t *testing.T) {
 	}
 	if err := b.Restore(ctx, "nope", &cellar.RestoreOptions{Days: 1}); !errors.Is(err, cellar.ErrNoSuchKey) {
 		t.Errorf("restore of a missing key: %v", err)
+	}
+}
+
+// countingIndex counts the batches applied to an index.
+type countingIndex struct {
+	index.Index
+	applies atomic.Int64
+}
+
+func (c *countingIndex) Apply(ctx context.Context, b *index.Batch) error {
+	c.applies.Add(1)
+	return c.Index.Apply(ctx, b)
+}
+
+// TestIntelligentTiering: an object unread for 30 days is in the
+// infrequent tier and back in the frequent tier once read; reads write the
+// index at most once a day.
+func TestIntelligentTiering(t *testing.T) {
+	ctx := context.Background()
+	var idx *countingIndex
+	e := newLifecycleEnv(t, func(o *cellar.Options) {
+		idx = &countingIndex{Index: o.Index}
+		o.Index = idx
+	})
+	b := newBucket(t, e.s, "bkt")
+	body := randBytes(4, 5000)
+	if _, err := b.Put(ctx, "it", bytes.NewReader(body), &cellar.PutOptions{StorageClass: cellar.StorageClassIntelligentTiering}); err != nil {
+		t.Fatal(err)
+	}
+	tier := func() string {
+		t.Helper()
+		u, err := e.s.Usage(ctx)
+		if err != nil || len(u.Total) != 1 {
+			t.Fatalf("usage %+v %v", u, err)
+		}
+		return u.Total[0].Tier
+	}
+	reads := func(n int) int64 {
+		t.Helper()
+		before := idx.applies.Load()
+		for range n {
+			got, err := readObj(t, b, "it", nil)
+			if err != nil || !bytes.Equal(got, body) {
+				t.Fatalf("read: %v", err)
+			}
+		}
+		return idx.applies.Load() - before
+	}
+	if w := reads(3); w != 0 {
+		t.Errorf("reads on the day of the put wrote the index %d times", w)
+	}
+	e.clock.Set(e.clock.Now().Add(24 * time.Hour))
+	if w := reads(3); w != 1 {
+		t.Errorf("reads on the next day wrote the index %d times, want 1", w)
+	}
+	e.clock.Set(e.clock.Now().Add(30*24*time.Hour - time.Minute))
+	if got := tier(); got != cellar.TierFrequent {
+		t.Errorf("a minute short of 30 idle days: %s", got)
+	}
+	e.clock.Set(e.clock.Now().Add(time.Minute))
+	if got := tier(); got != cellar.TierInfrequent {
+		t.Errorf("after 30 idle days: %s", got)
+	}
+	info, err := b.Head(ctx, "it", nil)
+	if err != nil || info.StorageClass != cellar.StorageClassIntelligentTiering {
+		t.Errorf("head: %+v %v", info, err)
+	}
+	if w := reads(1); w != 1 {
+		t.Errorf("a read wrote the index %d times, want 1", w)
+	}
+	if got := tier(); got != cellar.TierFrequent {
+		t.Errorf("after a read: %s", got)
+	}
+}
+
+// TestExpirationInfo: Put, Head and Get say when the current version
+// expires and by which rule; a noncurrent version says nothing.
+func TestExpirationInfo(t *testing.T) {
+	ctx := context.Background()
+	e := newLifecycleEnv(t, nil) // the clock starts at 2026-01-01T15:00Z
+	b := newBucket(t, e.s, "bkt")
+	if err := b.SetVersioning(ctx, cellar.VersioningEnabled); err != nil {
+		t.Fatal(err)
+	}
+	setLifecycle(t, b, `{"Rules": [{"ID": "late", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 30}},
+	  {"ID": "soon", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 2}}]}`)
+	v1, err := b.Put(ctx, "tmp/a", bytes.NewReader([]byte("x")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC)
+	if x := v1.Expiration; x == nil || x.RuleID != "soon" || !x.Date.Equal(want) {
+		t.Errorf("put: %+v, want soon at %v", x, want)
+	}
+	if _, err := b.Put(ctx, "tmp/a", bytes.NewReader([]byte("y")), nil); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := b.Head(ctx, "tmp/a", nil); err != nil || info.Expiration == nil || info.Expiration.RuleID != "soon" {
+		t.Errorf("head: %+v %v", info.Expiration, err)
+	}
+	if info, err := b.Head(ctx, "tmp/a", &cellar.GetOptions{VersionID: v1.VersionID}); err != nil || info.Expiration != nil {
+		t.Errorf("head of a noncurrent version: %+v %v", info.Expiration, err)
+	}
+	obj, err := b.Get(ctx, "tmp/a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := obj.Info().Expiration; x == nil || x.RuleID != "soon" {
+		t.Errorf("get: %+v", x)
+	}
+	obj.Close()
+	if err := b.DeleteLifecycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := b.Head(ctx, "tmp/a", nil); err != nil || info.Expiration != nil {
+		t.Errorf("without rules: %+v %v", info.Expiration, err)
 	}
 }
