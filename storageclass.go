@@ -17,7 +17,7 @@ const (
 	StorageClassDeepArchive        = "DEEP_ARCHIVE"
 )
 
-// StorageClasses lists every storage class the store knows, in the fixed
+// storageClassOrder lists every storage class the store knows, in the fixed
 // order Usage reports them: from the warmest to the coldest.
 var storageClassOrder = []string{
 	StorageClassStandard, StorageClassReducedRedundancy, StorageClassStandardIA,

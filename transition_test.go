@@ -642,3 +642,105 @@ func TestExpirationInfo(t *testing.T) {
 		t.Errorf("without rules: %+v %v", info.Expiration, err)
 	}
 }
+
+// crashingIndex fails the nth Apply from the moment it is armed, and at
+// that moment cuts the zones off too, as a crash would: nothing the store
+// does afterwards (such as deleting the shards it just wrote) reaches
+// them.
+type crashingIndex struct {
+	index.Index
+	zones []*faulty.Backend
+	left  atomic.Int64 // applies to let through; negative: disarmed
+}
+
+var errCrash = errors.New("injected crash")
+
+func (c *crashingIndex) Apply(ctx context.Context, b *index.Batch) error {
+	if c.left.Load() < 0 {
+		return c.Index.Apply(ctx, b)
+	}
+	if c.left.Add(-1) >= 0 {
+		return c.Index.Apply(ctx, b)
+	}
+	for _, z := range c.zones {
+		z.SetFailAfter(0)
+	}
+	return errCrash
+}
+
+// TestTransitionCrash "crashes" the store at each index commit of a
+// transition: the commit fails and the zones take nothing more, so the
+// shards of the new data stay where they are. After a restart the object
+// is there once with its bytes, the retried transition succeeds, and
+// SweepOrphans and Sweep leave exactly one data set.
+func TestTransitionCrash(t *testing.T) {
+	ctx := context.Background()
+	body := randBytes(8, 300<<10)
+	for n := int64(0); ; n++ {
+		if n > 10 {
+			t.Fatal("the transition never committed")
+		}
+		var zones []*faulty.Backend
+		var idx *crashingIndex
+		e := newLifecycleEnv(t, func(o *cellar.Options) {
+			o.Zones = nil
+			for range 3 {
+				z := faulty.Wrap(backend.NewMemory())
+				zones = append(zones, z)
+				o.Zones = append(o.Zones, z)
+			}
+			idx = &crashingIndex{Index: o.Index, zones: zones}
+			idx.left.Store(-1)
+			o.Index = idx
+			o.ProbeInterval = -1
+			o.ScrubInterval = -1
+		})
+		b := newBucket(t, e.s, "bkt")
+		setLifecycle(t, b, `{"Rules": [{"ID": "g", "Status": "Enabled", "Filter": {}, "Transitions": [{"Days": 1, "StorageClass": "GLACIER_IR"}]}]}`)
+		if _, err := b.Put(ctx, "k", bytes.NewReader(body), nil); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Set(e.clock.Now().Add(72 * time.Hour))
+		idx.left.Store(n)
+		rep, err := e.s.RunLifecycle(ctx)
+		crashed := idx.left.Load() < 0
+		idx.left.Store(-1)
+		for _, z := range zones {
+			z.SetFailAfter(-1)
+		}
+		if err != nil && !errors.Is(err, errCrash) {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		e.restart()
+		b = e.s.Bucket("bkt")
+		count := 0
+		for v, err := range b.Versions(ctx, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			count++
+			_ = v
+		}
+		if got, err := readObj(t, b, "k", nil); count != 1 || err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("n=%d: %d versions, read %v", n, count, err)
+		}
+		rep2, err := e.s.RunLifecycle(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Transitioned+rep2.Transitioned != 1 {
+			t.Errorf("n=%d: transitioned %d then %d", n, rep.Transitioned, rep2.Transitioned)
+		}
+		if info, err := b.Head(ctx, "k", nil); err != nil || info.StorageClass != cellar.StorageClassGlacierIR {
+			t.Errorf("n=%d: after the retry: %+v %v", n, info, err)
+		}
+		if _, err := e.s.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		checkOneDataSetPerVersion(t, e.s, e.opts.Zones, 1)
+		if !crashed {
+			t.Logf("a lifecycle run with a transition commits %d index batches", n)
+			return
+		}
+	}
+}
