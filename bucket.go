@@ -106,7 +106,11 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOpti
 	if err := opts.ContentHeaders.validate(); err != nil {
 		return ObjectInfo{}, err
 	}
-	data, err := s.writeData(ctx, r, opts.Size, MaxPutSize, &opts.Integrity)
+	class, err := normalizeClass(opts.StorageClass)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	data, err := s.writeData(ctx, r, opts.Size, MaxPutSize, &opts.Integrity, class)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -122,13 +126,36 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, opts *PutOpti
 		Checksum:    Checksum{Algorithm: data.alg, Value: data.seg.Checksum, Type: ChecksumFullObject},
 		Segments:    []segment{data.seg},
 	}
+	if class != StorageClassStandard {
+		rec.StorageClass = class
+	}
 	err = s.commitVersion(ctx, rec, commitArgs{cond: putConditions{ifMatch: opts.IfMatch, ifNoneMatch: opts.IfNoneMatch}, data: data})
 	if err != nil {
 		return ObjectInfo{}, err
 	}
 	info := rec.info()
 	info.IsLatest = true
+	s.describe(ctx, rec, &info)
 	return info, nil
+}
+
+// describe fills in what ObjectInfo says beyond the record: the restore
+// state by the store's clock and, for a current version, the lifecycle
+// expiration.
+func (s *Store) describe(ctx context.Context, rec *versionRecord, info *ObjectInfo) {
+	info.Restore = restoreStatus(rec, s.now())
+	if !info.IsLatest || rec.DeleteMarker {
+		return
+	}
+	brec, err := s.bucketRecord(ctx, rec.Bucket)
+	if err != nil || len(brec.Lifecycle) == 0 {
+		return
+	}
+	cfg, err := brec.lifecycle(rec.Bucket)
+	if err != nil {
+		return
+	}
+	info.Expiration = cfg.expiration(rec)
 }
 
 // pendingData is object data written to the zones but not yet committed.
@@ -145,20 +172,26 @@ func (p *pendingData) abort(s *Store) {
 
 // writeData streams r into a new erasure-coded blob set, computing its MD5.
 // size is the declared length or 0 for unknown; limit caps unknown lengths.
-func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64, in *Integrity) (*pendingData, error) {
+// class is the storage class whose placement the data gets ("" is
+// STANDARD).
+func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64, in *Integrity, class string) (*pendingData, error) {
 	c, err := newChecker(in)
 	if err != nil {
 		return nil, err
 	}
-	p := s.opts.params()
+	layout := s.classes[recordClass(class)]
+	if layout == nil {
+		return nil, fmt.Errorf("%w: %q", ErrInvalidStorageClass, class)
+	}
+	p := layout.p
 	dataID := newDataID()
-	placement, err := erasure.Place(len(s.zones), p, seedOf(dataID), s.opts.AllowWeakPlacement)
+	placement, err := layout.place(seedOf(dataID), s.opts.AllowWeakPlacement)
 	if err != nil {
 		return nil, err
 	}
 	s.setInflight(dataID, true)
 	w, err := erasure.NewWriter(ctx, &erasure.WriteOptions{
-		Params: p, Zones: s.zones, Placement: placement, DataID: dataID, Quorum: s.opts.WriteQuorum,
+		Params: p, Zones: s.zones, Placement: placement, DataID: dataID, Quorum: layout.quorum,
 		Hashes: c.hashes(),
 	})
 	if err != nil {
@@ -506,6 +539,7 @@ func (b *Bucket) Head(ctx context.Context, key string, opts *GetOptions) (Object
 	}
 	info := rec.info()
 	info.IsLatest = opts == nil || opts.VersionID == "" || b.isLatest(ctx, rec)
+	b.s.describe(ctx, rec, &info)
 	if err := opts.checkConditions(&info); err != nil {
 		return info, err
 	}
@@ -528,8 +562,13 @@ func (b *Bucket) Get(ctx context.Context, key string, opts *GetOptions) (*Object
 	if err := opts.checkConditions(&info); err != nil {
 		return nil, err
 	}
+	if err := b.s.checkReadable(rec); err != nil {
+		return nil, err
+	}
 	o := b.s.newObject(ctx, rec)
 	o.info.IsLatest = opts == nil || opts.VersionID == "" || b.isLatest(ctx, rec)
+	b.s.describe(ctx, rec, &o.info)
+	b.s.touch(ctx, rec)
 	return o, nil
 }
 

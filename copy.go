@@ -61,6 +61,12 @@ type CopyOptions struct {
 	CopySourceIfModifiedSince   time.Time
 	CopySourceIfUnmodifiedSince time.Time
 
+	// StorageClass is the copy's storage class (S3's x-amz-storage-class);
+	// "" means STANDARD, as S3 gives a copy without the header, whatever
+	// the source's. A copy of an object onto itself that changes only its
+	// storage class is legal.
+	StorageClass string
+
 	// Conditions on the destination, as PutOptions has them: IfNoneMatch
 	// "*" copies only if the key has no current object; IfMatch only if
 	// its current object has this ETag. They are checked atomically with
@@ -131,6 +137,10 @@ func (b *Bucket) CopyObject(ctx context.Context, key, srcBucket, srcKey string, 
 	if opts.IfNoneMatch != "" && opts.IfNoneMatch != "*" {
 		return CopyResult{}, fmt.Errorf("%w: IfNoneMatch must be \"*\"", ErrInvalidArgument)
 	}
+	class, err := normalizeClass(opts.StorageClass)
+	if err != nil {
+		return CopyResult{}, err
+	}
 
 	src, err := (&Bucket{s: s, name: srcBucket}).copySource(ctx, srcKey, opts.SourceVersionID)
 	if err != nil {
@@ -144,7 +154,11 @@ func (b *Bucket) CopyObject(ctx context.Context, key, srcBucket, srcKey string, 
 	if err := opts.checkSource(&srcInfo, s.now()); err != nil {
 		return CopyResult{}, err
 	}
-	if srcBucket == b.name && srcKey == key && opts.SourceVersionID == "" && !replaceMeta {
+	if err := s.checkReadable(src); err != nil {
+		return CopyResult{}, err
+	}
+	classChange := opts.StorageClass != "" && class != recordClass(src.StorageClass)
+	if srcBucket == b.name && srcKey == key && opts.SourceVersionID == "" && !replaceMeta && !classChange {
 		return CopyResult{}, fmt.Errorf("%w: this copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes (%s/%s)",
 			ErrInvalidRequest, b.name, key)
 	}
@@ -184,7 +198,7 @@ func (b *Bucket) CopyObject(ctx context.Context, key, srcBucket, srcKey string, 
 	if alg == "" {
 		alg = src.Checksum.Algorithm
 	}
-	data, err := s.writeData(ctx, obj, src.Size, MaxCopySourceSize, &Integrity{ChecksumAlgorithm: alg})
+	data, err := s.writeData(ctx, obj, src.Size, MaxCopySourceSize, &Integrity{ChecksumAlgorithm: alg}, class)
 	obj.Close()
 	if err != nil {
 		return CopyResult{}, err
@@ -193,11 +207,15 @@ func (b *Bucket) CopyObject(ctx context.Context, key, srcBucket, srcKey string, 
 	rec.ETag = data.seg.ETag
 	rec.Checksum = Checksum{Algorithm: data.alg, Value: data.seg.Checksum, Type: ChecksumFullObject}
 	rec.Segments = []segment{data.seg}
+	if class != StorageClassStandard {
+		rec.StorageClass = class
+	}
 	if err := s.commitVersion(ctx, rec, commitArgs{cond: cond, data: data}); err != nil {
 		return CopyResult{}, err
 	}
 	info := rec.info()
 	info.IsLatest = true
+	s.describe(ctx, rec, &info)
 	return CopyResult{Object: info, SourceVersionID: src.VersionID}, nil
 }
 

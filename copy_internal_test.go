@@ -57,7 +57,7 @@ func TestCopyMultipartSourceGetsMD5ETag(t *testing.T) {
 	var all []byte
 	var partSums []byte
 	for _, p := range parts {
-		data, err := s.writeData(ctx, bytes.NewReader(p), int64(len(p)), MaxPutSize, nil)
+		data, err := s.writeData(ctx, bytes.NewReader(p), int64(len(p)), MaxPutSize, nil, "")
 		if err != nil {
 			t.Fatal(err)
 		}

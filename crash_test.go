@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -92,13 +93,36 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("runs only as the child of TestCrashKill")
 	}
 	ctx := context.Background()
-	s, err := cellar.Open(ctx, crashOpts(dir))
+	// The child's clock runs a day ahead at every lifecycle run, so that
+	// the rule below transitions what was put the day before: the kill
+	// also lands in the middle of transitions.
+	var days atomic.Int64
+	opts := crashOpts(dir)
+	opts.Clock = func() time.Time { return time.Now().Add(time.Duration(days.Load()) * 24 * time.Hour) }
+	s, err := cellar.Open(ctx, opts)
 	if err != nil {
 		fmt.Println("open error", err)
 		os.Exit(3)
 	}
 	s.CreateBucket(ctx, "crash", nil)
 	b := s.Bucket("crash")
+	rules, err := cellar.ParseLifecycle([]byte(`{"Rules": [{"ID": "ir", "Status": "Enabled", "Filter": {"ObjectSizeGreaterThan": 0},
+	  "Transitions": [{"Days": 0, "StorageClass": "GLACIER_IR"}]}]}`))
+	if err == nil {
+		err = b.SetLifecycle(ctx, rules)
+	}
+	if err != nil {
+		fmt.Println("lifecycle error", err)
+		os.Exit(3)
+	}
+	go func() {
+		for {
+			days.Add(1)
+			if _, err := s.RunLifecycle(ctx); err != nil {
+				fmt.Println("error lifecycle", err)
+			}
+		}
+	}()
 	var mu sync.Mutex
 	logf := func(format string, args ...any) {
 		mu.Lock()
@@ -148,8 +172,8 @@ func TestCrashChild(t *testing.T) {
 	wg.Wait()
 }
 
-// TestCrashKill runs a writer in a child process, kills it with SIGKILL at
-// a random moment, reopens the store and checks that every acknowledged
+// TestCrashKill runs a writer (and a lifecycle runner transitioning what
+// it writes) in a child process, kills it with SIGKILL at a random moment, reopens the store and checks that every acknowledged
 // write reads back exactly, nothing unacknowledged is half-visible, the
 // index and zones agree, and orphans are swept. It repeats on the same
 // store, so each round also starts from a store a crash left behind.
@@ -216,6 +240,22 @@ func TestCrashKill(t *testing.T) {
 			t.Fatalf("round %d: reopen: %v", round, err)
 		}
 		b := s.Bucket("crash")
+		// Listings show each key once: a transition cut short by the
+		// kill never leaves two copies in the index.
+		seen := map[string]bool{}
+		moved := 0
+		for v, err := range b.Versions(ctx, nil) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.StorageClass == cellar.StorageClassGlacierIR {
+				moved++
+			}
+			if seen[v.Key] {
+				t.Fatalf("round %d: %s listed twice", round, v.Key)
+			}
+			seen[v.Key] = true
+		}
 		for key, o := range state {
 			got := "absent"
 			obj, err := b.Get(ctx, key, nil)
@@ -249,7 +289,7 @@ func TestCrashKill(t *testing.T) {
 		if err != nil || len(rep.Problems) > 0 || rep.Degraded > 0 {
 			t.Fatalf("round %d: check after crash: %+v %v", round, rep, err)
 		}
-		t.Logf("round %d: killed after %v, %d writes acknowledged (%d multipart), %d versions checked", round, killAfter, acks, mpAcks, rep.Versions)
+		t.Logf("round %d: killed after %v, %d writes acknowledged (%d multipart), %d versions checked, %d transitioned", round, killAfter, acks, mpAcks, rep.Versions, moved)
 		s.Close()
 	}
 }

@@ -104,8 +104,12 @@
 //     MetadataDirective COPY, and Tags with TaggingDirective COPY, are
 //     ErrInvalidArgument: a Go caller learns that they would be dropped.
 //     Directives are exactly "COPY" or "REPLACE"; empty means COPY.
-//   - The copy gets the store's default storage class, not the source's,
-//     as S3 does without x-amz-storage-class.
+//   - The copy gets CopyOptions.StorageClass, or STANDARD when it is
+//     empty, not the source's class, as S3 does without
+//     x-amz-storage-class. A copy onto itself that names a storage class
+//     other than the source's is legal (S3 allows a copy that changes
+//     only the storage class); naming the source's own class does not
+//     make it legal.
 //   - Object tags live in the version record. PutObjectTagging and
 //     DeleteObjectTagging rewrite one version's record (and the latest
 //     pointer if the version is current) in one index batch under the
@@ -274,11 +278,128 @@
 //     false, which S3 takes and ignores, is refused; an And needs two
 //     conditions, an empty Prefix not counting as one. SetLifecycle gives
 //     a rule without an ID a random one, as S3 does.
-//   - Not supported yet: Transitions and NoncurrentVersionTransitions are
-//     parsed, checked and written back, but SetLifecycle refuses them with
-//     ErrNotImplemented; storage classes, transitions, restore and
-//     intelligent tiering are a later step, as are the HTTP lifecycle
-//     operations and the x-amz-expiration header.
 //   - The data of removed versions and aborted uploads is queued for Sweep
 //     like any deleted data.
+//   - ObjectInfo.Expiration (S3's x-amz-expiration) is filled by Put,
+//     Copy, Complete, Head and Get for a current version that an
+//     Expiration Days or Date rule selects: the earliest such rule and its
+//     date. It reads the bucket record once more; noncurrent rules are not
+//     reported, as S3 reports only the current version's expiry.
+//
+// # Storage classes
+//
+// Every version records its class (the record's StorageClass; empty, as
+// in records made before classes existed, is STANDARD). A class is a
+// placement: which zones hold its shards and with what RS(k,m)
+// (Options.StorageClasses). Each segment records its own k, m and global
+// zone placement, so reads, Heal, Scrub and Check need nothing from the
+// class, and a store reopened with other class options still reads old
+// data.
+//
+//   - Defaults on any layout: STANDARD, STANDARD_IA, INTELLIGENT_TIERING,
+//     GLACIER_IR, GLACIER and DEEP_ARCHIVE use the store's RS(k,m) over
+//     every zone (they differ in accounting, price and readability, not in
+//     durability). REDUCED_REDUNDANCY uses RS(z-1,1) over z >= 3 zones
+//     (RS(2,1) on the embedded three): one shard a zone, so the loss of a
+//     zone still loses nothing, but two lost shards do (RS(4,2) survives
+//     two). On three zones the overhead is the same 1.5x (any lower would
+//     put two shards of one parity in a zone); what it saves is shards:
+//     three blobs an object instead of six. With fewer than three zones
+//     it uses the store's RS(k,m). ONEZONE_IA puts every shard of an object in one
+//     zone, chosen per object from its data ID (so objects spread over the
+//     zones): losing that zone loses the object, which is what S3's
+//     One Zone-IA promises; Open never refuses it as weak placement. Any
+//     other class whose placement would let one zone hold more shards
+//     than its parity is refused by Open unless AllowWeakPlacement.
+//   - Write quorum: the store's WriteQuorum for classes with the store's
+//     RS(k,m); k (plus one when k == m) for classes with other counts.
+//   - An unknown class is ErrInvalidStorageClass (S3: InvalidStorageClass);
+//     names are S3's, case-sensitive. A multipart upload's class (from
+//     CreateMultipartUpload's PutOptions.StorageClass) places its parts as
+//     they are uploaded, and Complete gives the object that class.
+//   - Transitions (Transitions, NoncurrentVersionTransitions) are planned
+//     in the X queue like expirations, with the same timing: the midnight
+//     UTC after Days (Date: at the date), noncurrent days from when the
+//     version became noncurrent, NewerNoncurrentVersions counting newer
+//     noncurrent object versions. A transition goes only to a colder
+//     class, down S3's waterfall (STANDARD and REDUCED_REDUNDANCY, then
+//     STANDARD_IA, INTELLIGENT_TIERING, ONEZONE_IA, GLACIER_IR, GLACIER,
+//     DEEP_ARCHIVE); nothing moves back up. When several are due at once
+//     (a late run), the version goes straight to the coldest. An
+//     expiration due at the same time wins: the version is expired, not
+//     moved. Validation adds S3's rules: STANDARD_IA and ONEZONE_IA no
+//     sooner than 30 days, each class once per rule, a colder class later
+//     than a warmer one (30 days after an IA class), and an expiration's
+//     days beyond every transition's.
+//   - Minimum size: objects smaller than 128 KiB (MinTransitionSize) are
+//     not transitioned to any class unless the rule filters by object
+//     size, S3's default since September 2024
+//     (all_storage_classes_128K), where a size filter takes precedence.
+//   - A transition re-encodes each segment of the version into the target
+//     class's placement (new data IDs; the shards carry the updated record
+//     in their trailers; each segment's MD5 is checked against its ETag as
+//     it is copied), outside the key's lock. Then, under the key's lock,
+//     if the version is still there, byte for byte as it was read, and
+//     still due to go to that class, one index batch points the version
+//     (and the latest pointer) at the new data, adds its data references,
+//     queues the old data for Sweep after the grace period (a reader
+//     still streaming it holds it until it closes) and queues the key's
+//     next lifecycle item. Version ID, ETag, LastModified, checksum and
+//     part layout stay. Until that commit a key with a transition due
+//     keeps a queue item due now, so a transition that failed or was cut
+//     short by a crash is retried by the next run; a crash leaves the old
+//     version whole and the new shards unreferenced, for SweepOrphans.
+//   - The lifecycle run transitions synchronously (RunLifecycle returns
+//     when they are done), so LifecycleReport.Transitioned counts them.
+//
+// # Restore
+//
+//   - GLACIER and DEEP_ARCHIVE versions are readable (Get, CopyObject and
+//     UploadPartCopy sources) only while restored; otherwise
+//     ErrInvalidObjectState (S3: InvalidObjectState, 403). Head, List and
+//     ListObjectVersions work and show ObjectInfo.Restore.
+//   - Bucket.Restore records, in the version record in the index only
+//     (not in shard trailers), when the restore completes (now plus
+//     Options.RestoreTimes[class][tier]: GLACIER Expedited 5m, Standard
+//     4h, Bulk 12h; DEEP_ARCHIVE Standard 12h, Bulk 48h) and when the
+//     restored copy expires: Days after completion, rounded up to the next
+//     midnight UTC as S3 does (restored 10:30 on 10/15 for 3 days expires
+//     10/19 00:00). Completion and expiry are evaluated lazily by the
+//     store's clock on every access, so nothing is queued and
+//     RunLifecycle reports no restores. The restored copy costs no extra
+//     data: the archived shards are read directly.
+//   - A restore while one runs is ErrRestoreAlreadyInProgress (409). A
+//     restore of a restored version sets its expiry to Days after now
+//     (S3 answers 200 then, 202 for a new restore; a handler tells them
+//     apart with Head first). Expedited for DEEP_ARCHIVE, which S3 does
+//     not offer, Days < 1 and unknown tiers are ErrInvalidArgument. A
+//     restore of any other class is ErrInvalidObjectState, as S3 answers.
+//   - A transition (GLACIER to DEEP_ARCHIVE) drops a restore in effect.
+//
+// # Intelligent-Tiering
+//
+//   - An INTELLIGENT_TIERING version is in the infrequent access tier
+//     once 30 days (IntelligentTieringIdle) have passed since it was last
+//     read or written, and back in the frequent tier when read. The last
+//     read is kept in the version record (index only) and written at most
+//     once a day per version: a Get writes it only when the day of the
+//     last recorded access differs from today's, so the tier is exact to
+//     within a day and reads stay reads. The tier is computed when asked
+//     (Usage), not stored; ObjectInfo.StorageClass stays
+//     INTELLIGENT_TIERING.
+//
+// # Usage
+//
+//   - Store.Usage scans the V space of an index snapshot (every version,
+//     current and noncurrent; not delete markers), rather than keeping
+//     counters: it costs O(versions) per report and adds nothing to any
+//     write. StoredBytes is, over segments, (k+m) times each shard's
+//     share of the data (block hashes and headers left out). MonthlyCost
+//     is logical bytes (as S3 bills) in GB of 2^30 bytes times
+//     Options.Prices, whose defaults are S3's us-east-1 prices per
+//     GB-month: STANDARD 0.023, REDUCED_REDUNDANCY 0.024, STANDARD_IA
+//     0.0125, INTELLIGENT_TIERING 0.023 frequent and 0.0125 infrequent
+//     (monitoring fees left out), ONEZONE_IA 0.01, GLACIER_IR 0.004,
+//     GLACIER 0.0036, DEEP_ARCHIVE 0.00099. Minimum storage durations and
+//     minimum billable sizes are not modelled.
 package cellar

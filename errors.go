@@ -66,6 +66,21 @@ var (
 	ErrNotImplemented = errors.New("cellar: not implemented")
 )
 
+// Storage classes and restore (storageclass.go, restore.go).
+var (
+	// ErrInvalidStorageClass reports a storage class the store does not
+	// know (S3: InvalidStorageClass, 400).
+	ErrInvalidStorageClass = errors.New("cellar: invalid storage class")
+	// ErrInvalidObjectState reports an operation that the object's
+	// storage class or restore state does not allow: reading a GLACIER or
+	// DEEP_ARCHIVE object that is not restored, restoring an object that
+	// is not archived (S3: InvalidObjectState, 403).
+	ErrInvalidObjectState = errors.New("cellar: invalid object state")
+	// ErrRestoreAlreadyInProgress reports a restore of an object whose
+	// restore is still running (S3: RestoreAlreadyInProgress, 409).
+	ErrRestoreAlreadyInProgress = errors.New("cellar: restore already in progress")
+)
+
 // notExistError is a sentinel that also matches fs.ErrNotExist.
 type notExistError struct{ msg string }
 

@@ -29,6 +29,9 @@ type LifecycleReport struct {
 	DeleteMarkersRemoved int
 	// UploadsAborted counts incomplete multipart uploads aborted.
 	UploadsAborted int
+	// Transitioned counts versions moved to another storage class
+	// (Transitions and NoncurrentVersionTransitions).
+	Transitioned int
 	// Failed counts due items that could not be handled now (an index
 	// error, a corrupt record); they stay queued and are retried.
 	Failed int
@@ -40,6 +43,7 @@ func (r *LifecycleReport) add(o LifecycleReport) {
 	r.NoncurrentRemoved += o.NoncurrentRemoved
 	r.DeleteMarkersRemoved += o.DeleteMarkersRemoved
 	r.UploadsAborted += o.UploadsAborted
+	r.Transitioned += o.Transitioned
 	r.Failed += o.Failed
 }
 
@@ -52,8 +56,7 @@ const lifecycleWorkers = 16
 // replacing any earlier one, as S3's PutBucketLifecycleConfiguration
 // does. The configuration is checked first (see LifecycleConfig.Validate);
 // a bad one is refused and the old one stays in force. Rules without an ID
-// get a random one. Transitions and NoncurrentVersionTransitions are
-// refused with ErrNotImplemented: storage classes are not supported yet.
+// get a random one.
 //
 // SetLifecycle then plans the bucket: it reads every version and upload
 // of the bucket once and queues the next action due on each, so that
@@ -69,9 +72,6 @@ func (b *Bucket) SetLifecycle(ctx context.Context, cfg *LifecycleConfig) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
-	}
-	if i, field, ok := cfg.transitions(); ok {
-		return lifecycleError(ErrNotImplemented, i, &cfg.Rules[i], field, "transitions between storage classes are not supported yet")
 	}
 	c := cfg.clone()
 	for i := range c.Rules {
@@ -265,13 +265,15 @@ const (
 	lcExpireCurrent    lcKind = iota + 1 // expire the current version (Expiration Days or Date)
 	lcRemoveNoncurrent                   // remove a noncurrent version (NoncurrentVersionExpiration)
 	lcRemoveMarker                       // remove an expired object delete marker
+	lcTransition                         // move a version to another storage class
 )
 
 // lcAction is one action the rules will take on one version, and when.
 type lcAction struct {
-	kind lcKind
-	v    *versionRecord
-	due  time.Time
+	kind  lcKind
+	v     *versionRecord
+	due   time.Time
+	class string // lcTransition: the target class
 }
 
 func (r *LifecycleRule) enabled() bool { return r.Status == LifecycleEnabled }
@@ -377,8 +379,9 @@ func (c *LifecycleConfig) keyActions(versions []*versionRecord) []lcAction {
 		if due, ok := c.earliest(func(r *LifecycleRule) (time.Time, bool) {
 			return r.expiry(cur)
 		}); ok {
-			out = append(out, lcAction{lcExpireCurrent, cur, due})
+			out = append(out, lcAction{kind: lcExpireCurrent, v: cur, due: due})
 		}
+		out = c.currentTransitions(out, cur)
 	case len(versions) == 1:
 		if due, ok := c.earliest(func(r *LifecycleRule) (time.Time, bool) {
 			if e := r.Expiration; e != nil && e.ExpiredObjectDeleteMarker && r.matches(cur) {
@@ -386,7 +389,7 @@ func (c *LifecycleConfig) keyActions(versions []*versionRecord) []lcAction {
 			}
 			return r.expiry(cur)
 		}); ok {
-			out = append(out, lcAction{lcRemoveMarker, cur, due})
+			out = append(out, lcAction{kind: lcRemoveMarker, v: cur, due: due})
 		}
 	}
 	newer := 0 // noncurrent object versions newer than versions[i]
@@ -400,7 +403,10 @@ func (c *LifecycleConfig) keyActions(versions []*versionRecord) []lcAction {
 			}
 			return lifecycleDay(since, n.NoncurrentDays), true
 		}); ok {
-			out = append(out, lcAction{lcRemoveNoncurrent, v, due})
+			out = append(out, lcAction{kind: lcRemoveNoncurrent, v: v, due: due})
+		}
+		if !v.DeleteMarker {
+			out = c.noncurrentTransitions(out, v, since, newer)
 		}
 		if !v.DeleteMarker {
 			newer++
@@ -428,6 +434,22 @@ func (r *LifecycleRule) expiry(v *versionRecord) (time.Time, bool) {
 		return first, true
 	}
 	return time.Time{}, false
+}
+
+// expiration is when and by which rule the configuration expires rec as
+// the current version (Expiration Days or Date), nil if none does.
+func (c *LifecycleConfig) expiration(rec *versionRecord) *ExpirationInfo {
+	var out *ExpirationInfo
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if !r.enabled() {
+			continue
+		}
+		if t, ok := r.expiry(rec); ok && (out == nil || t.Before(out.Date)) {
+			out = &ExpirationInfo{RuleID: r.ID, Date: t}
+		}
+	}
+	return out
 }
 
 // uploadDue is when the rules abort an upload of key made at initiated.
@@ -677,29 +699,63 @@ func (s *Store) lifecycleConfigFor(ctx context.Context, bucket string) (*bucketR
 // lifecycleKey evaluates one key under its lock: it takes every action
 // due by now, then queues the key's next action, in one index batch.
 func (s *Store) lifecycleKey(ctx context.Context, it lifecycleItem, now time.Time, rep *LifecycleReport) error {
-	defer s.lockKey(it.bucket, it.objectKey)()
+	unlock := s.lockKey(it.bucket, it.objectKey)
 	var batch index.Batch
 	batch.Delete(it.key)
 	brec, cfg, err := s.lifecycleConfigFor(ctx, it.bucket)
 	if err != nil {
+		unlock()
 		return err
 	}
 	var done LifecycleReport
+	var moves []lcAction
+	var retry []byte
 	if cfg != nil {
 		versions, err := s.keyVersions(ctx, it.bucket, it.objectKey)
 		if err != nil {
+			unlock()
 			return err
 		}
-		after := s.applyLifecycle(&batch, brec.Versioning, cfg, versions, now, &done)
+		var after []*versionRecord
+		after, moves = s.applyLifecycle(&batch, brec.Versioning, cfg, versions, now, &done)
 		if due, ok := nextDue(cfg.keyActions(after), now); ok {
 			batch.Set(lifecycleKeyItem(due, it.bucket, it.objectKey), nil)
 		}
+		if len(moves) > 0 {
+			// INVARIANT: a key with a transition due keeps an item due by
+			// now until the transition commits (which deletes it), so a
+			// transition cut short by a failure or a crash is retried.
+			due := moves[0].due
+			for _, m := range moves {
+				if m.due.Before(due) {
+					due = m.due
+				}
+			}
+			retry = lifecycleKeyItem(due, it.bucket, it.objectKey)
+			batch.Set(retry, nil)
+		}
 	}
-	if err := s.idx.Apply(ctx, &batch); err != nil {
+	err = s.idx.Apply(ctx, &batch)
+	unlock()
+	if err != nil {
 		return fmt.Errorf("cellar: lifecycle %s/%s: %w", it.bucket, it.objectKey, err)
 	}
 	rep.add(done)
-	return nil
+	// Transitions move data, so they run outside the key's lock; each
+	// commits under it, if its version is still as it was.
+	var firstErr error
+	for _, m := range moves {
+		ok, err := s.transition(ctx, m.v, m.class, retry, now)
+		switch {
+		case err != nil:
+			if firstErr == nil {
+				firstErr = err
+			}
+		case ok:
+			rep.Transitioned++
+		}
+	}
+	return firstErr
 }
 
 // applyLifecycle adds to batch every action due by now on a key with these
@@ -707,7 +763,12 @@ func (s *Store) lifecycleKey(ctx context.Context, it lifecycleItem, now time.Tim
 // the same time are judged on the same versions (removing one noncurrent
 // version does not hurry another); the next round sees the result, so a
 // delete marker left alone is removed in the same run if its rule says so.
-func (s *Store) applyLifecycle(batch *index.Batch, versioning VersioningState, cfg *LifecycleConfig, versions []*versionRecord, now time.Time, rep *LifecycleReport) []*versionRecord {
+//
+// Transitions are not taken here: they move data, which is done outside
+// the key's lock (see transition). applyLifecycle returns the transitions
+// due once every expiration due is taken, one per version (to the
+// coldest class due), so expiration beats transition.
+func (s *Store) applyLifecycle(batch *index.Batch, versioning VersioningState, cfg *LifecycleConfig, versions []*versionRecord, now time.Time, rep *LifecycleReport) ([]*versionRecord, []lcAction) {
 	state := versions
 	// Each round removes a version or turns a live current version into
 	// a delete marker, so the rounds end; the bound is a safety net.
@@ -716,7 +777,7 @@ func (s *Store) applyLifecycle(batch *index.Batch, versioning VersioningState, c
 		remove := make(map[*versionRecord]lcKind)
 		for _, a := range cfg.keyActions(state) {
 			switch {
-			case a.due.After(now):
+			case a.due.After(now), a.kind == lcTransition:
 			case a.kind == lcExpireCurrent:
 				expire = true
 			default:
@@ -743,10 +804,35 @@ func (s *Store) applyLifecycle(batch *index.Batch, versioning VersioningState, c
 			}
 			state = kept
 		default:
-			return state
+			return state, dueTransitions(cfg.keyActions(state), now)
 		}
 	}
-	return state
+	return state, dueTransitions(cfg.keyActions(state), now)
+}
+
+// dueTransitions picks from acts the transitions due by now, one per
+// version: to the coldest class due, so that an object whose 30-day and
+// 90-day transitions are both due goes straight to the second.
+func dueTransitions(acts []lcAction, now time.Time) []lcAction {
+	var out []lcAction
+	for _, a := range acts {
+		if a.kind != lcTransition || a.due.After(now) {
+			continue
+		}
+		found := false
+		for i := range out {
+			if out[i].v == a.v {
+				found = true
+				if classRank[a.class] > classRank[out[i].class] {
+					out[i] = a
+				}
+			}
+		}
+		if !found {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // expireCurrent expires the current version of state, as Bucket.Delete

@@ -138,7 +138,7 @@ type LifecycleAbortIncompleteUpload struct {
 }
 
 // LifecycleTransition moves current versions to StorageClass Days after
-// they were created (0 is allowed) or on Date. Not supported yet.
+// they were created (0 is allowed) or on Date.
 type LifecycleTransition struct {
 	Days         int
 	Date         time.Time
@@ -146,7 +146,7 @@ type LifecycleTransition struct {
 }
 
 // LifecycleNoncurrentTransition moves noncurrent versions to StorageClass
-// NoncurrentDays after they became noncurrent. Not supported yet.
+// NoncurrentDays after they became noncurrent.
 type LifecycleNoncurrentTransition struct {
 	NoncurrentDays          int
 	NewerNoncurrentVersions int
@@ -816,6 +816,19 @@ func (r *LifecycleRule) validate(i int) error {
 	if days && dates {
 		return fail(ErrInvalidLifecycle, "Expiration/Transitions", "a rule uses either Days or Date, not both")
 	}
+	if days && len(r.Transitions) > 0 {
+		classes, ds := make([]string, len(r.Transitions)), make([]int, len(r.Transitions))
+		for j, t := range r.Transitions {
+			classes[j], ds[j] = t.StorageClass, t.Days
+		}
+		expire := 0
+		if r.Expiration != nil {
+			expire = r.Expiration.Days
+		}
+		if err := checkTransitionOrder(fail, "Transitions", classes, ds, expire); err != nil {
+			return err
+		}
+	}
 	for j, t := range r.NoncurrentVersionTransitions {
 		field := fmt.Sprintf("NoncurrentVersionTransitions[%d]", j)
 		if t.NoncurrentDays < 0 || t.NoncurrentDays > maxLifecycleDays {
@@ -826,6 +839,19 @@ func (r *LifecycleRule) validate(i int) error {
 		}
 		if !transitionClasses[t.StorageClass] {
 			return fail(ErrMalformedLifecycle, field+".StorageClass", "%q is not a storage class a rule can transition to", t.StorageClass)
+		}
+	}
+	if len(r.NoncurrentVersionTransitions) > 0 {
+		classes, ds := make([]string, len(r.NoncurrentVersionTransitions)), make([]int, len(r.NoncurrentVersionTransitions))
+		for j, t := range r.NoncurrentVersionTransitions {
+			classes[j], ds[j] = t.StorageClass, t.NoncurrentDays
+		}
+		expire := 0
+		if r.NoncurrentVersionExpiration != nil {
+			expire = r.NoncurrentVersionExpiration.NoncurrentDays
+		}
+		if err := checkTransitionOrder(fail, "NoncurrentVersionTransitions", classes, ds, expire); err != nil {
+			return err
 		}
 	}
 	if e := r.NoncurrentVersionExpiration; e != nil {
@@ -977,18 +1003,38 @@ func (f *LifecycleFilter) hasSizes() bool {
 		f.And != nil && (f.And.ObjectSizeGreaterThan != nil || f.And.ObjectSizeLessThan != nil))
 }
 
-// transitions finds the first rule that moves objects between storage
-// classes, which the store does not support yet.
-func (c *LifecycleConfig) transitions() (int, string, bool) {
-	for i, r := range c.Rules {
-		switch {
-		case len(r.Transitions) > 0:
-			return i, "Transitions", true
-		case len(r.NoncurrentVersionTransitions) > 0:
-			return i, "NoncurrentVersionTransitions", true
+// checkTransitionOrder applies S3's rules to a rule's transitions, in
+// days (ds) by class: each class once; STANDARD_IA and ONEZONE_IA no
+// sooner than 30 days; a colder class later than a warmer one, and 30
+// days after a transition into an IA class; an expiration after every
+// transition.
+func checkTransitionOrder(fail func(sentinel error, field, format string, args ...any) error, field string, classes []string, ds []int, expire int) error {
+	for j, c := range classes {
+		if (c == StorageClassStandardIA || c == StorageClassOnezoneIA) && ds[j] < 30 {
+			return fail(ErrInvalidLifecycle, fmt.Sprintf("%s[%d]", field, j), "days %d for storage class %s: must be greater than or equal to 30", ds[j], c)
+		}
+		if expire > 0 && expire <= ds[j] {
+			return fail(ErrInvalidLifecycle, fmt.Sprintf("%s[%d]", field, j), "the expiration's days (%d) must be greater than the transition's (%d)", expire, ds[j])
+		}
+		for i := range j {
+			o := classes[i]
+			if o == c {
+				return fail(ErrInvalidLifecycle, fmt.Sprintf("%s[%d]", field, j), "storage class %s is used by %s[%d] too", c, field, i)
+			}
+			warm, wi, cold, ci := o, i, c, j
+			if classRank[o] > classRank[c] {
+				warm, wi, cold, ci = c, j, o, i
+			}
+			gap := 1
+			if warm == StorageClassStandardIA || warm == StorageClassOnezoneIA {
+				gap = 30
+			}
+			if ds[ci] < ds[wi]+gap {
+				return fail(ErrInvalidLifecycle, fmt.Sprintf("%s[%d]", field, ci), "days %d for storage class %s must be at least %d more than the %d days for storage class %s", ds[ci], cold, gap, ds[wi], warm)
+			}
 		}
 	}
-	return 0, "", false
+	return nil
 }
 
 // clone returns a deep copy.

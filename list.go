@@ -119,6 +119,7 @@ func (b *Bucket) List(ctx context.Context, opts *ListOptions) (*ListPage, error)
 		}
 		info := rec.info()
 		info.IsLatest = true
+		info.Restore = restoreStatus(rec, b.s.now())
 		page.Objects = append(page.Objects, info)
 		lastKind, last = 'k', key
 		ok = it.Next()

@@ -222,6 +222,10 @@ func (b *Bucket) CreateMultipartUpload(ctx context.Context, key string, opts *Pu
 	if err != nil {
 		return nil, err
 	}
+	class, err := normalizeClass(opts.StorageClass)
+	if err != nil {
+		return nil, err
+	}
 	rec := &uploadRecord{
 		Bucket:            b.name,
 		Key:               key,
@@ -232,6 +236,9 @@ func (b *Bucket) CreateMultipartUpload(ctx context.Context, key string, opts *Pu
 		Headers:           opts.ContentHeaders.toMap(),
 		ChecksumAlgorithm: string(alg),
 		ChecksumType:      ctype,
+	}
+	if class != StorageClassStandard {
+		rec.StorageClass = class
 	}
 	if rec.ContentType == "" {
 		rec.ContentType = "binary/octet-stream"
@@ -341,7 +348,7 @@ func (u *MultipartUpload) UploadPart(ctx context.Context, n int, r io.Reader, op
 		return PartInfo{}, fmt.Errorf("%w: checksum algorithm %s of a part of an upload created with %s", ErrInvalidRequest, in.ChecksumAlgorithm, urec.ChecksumAlgorithm)
 	}
 	in.ChecksumAlgorithm = urec.ChecksumAlgorithm
-	data, err := s.writeData(ctx, r, size, MaxPartSize, &in)
+	data, err := s.writeData(ctx, r, size, MaxPartSize, &in, urec.StorageClass)
 	if err != nil {
 		return PartInfo{}, err
 	}
@@ -455,7 +462,7 @@ func (u *MultipartUpload) UploadPartCopy(ctx context.Context, n int, srcBucket, 
 	if err != nil {
 		return PartInfo{}, err
 	}
-	data, err := s.writeData(ctx, io.NewSectionReader(obj, off, length), length, MaxPartSize, &Integrity{ChecksumAlgorithm: urec.ChecksumAlgorithm})
+	data, err := s.writeData(ctx, io.NewSectionReader(obj, off, length), length, MaxPartSize, &Integrity{ChecksumAlgorithm: urec.ChecksumAlgorithm}, urec.StorageClass)
 	if err != nil {
 		return PartInfo{}, err
 	}
@@ -614,16 +621,17 @@ func (u *MultipartUpload) Complete(ctx context.Context, parts []CompletedPart, o
 		return ObjectInfo{}, fmt.Errorf("%w: the %s you specified for the object did not match the calculated checksum", ErrBadDigest, ck.Algorithm)
 	}
 	rec := &versionRecord{
-		Bucket:      u.b.name,
-		Key:         u.key,
-		Size:        total,
-		ETag:        hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(segs)),
-		ContentType: urec.ContentType,
-		Metadata:    urec.Metadata,
-		Tags:        urec.Tags,
-		Headers:     urec.Headers,
-		Checksum:    ck,
-		Segments:    segs,
+		Bucket:       u.b.name,
+		Key:          u.key,
+		Size:         total,
+		ETag:         hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(segs)),
+		ContentType:  urec.ContentType,
+		Metadata:     urec.Metadata,
+		Tags:         urec.Tags,
+		Headers:      urec.Headers,
+		StorageClass: urec.StorageClass,
+		Checksum:     ck,
+		Segments:     segs,
 	}
 	err = s.commitVersion(ctx, rec, commitArgs{
 		cond: putConditions{ifMatch: opts.IfMatch, ifNoneMatch: opts.IfNoneMatch},
@@ -645,6 +653,7 @@ func (u *MultipartUpload) Complete(ctx context.Context, parts []CompletedPart, o
 	}
 	info := rec.info()
 	info.IsLatest = true
+	s.describe(ctx, rec, &info)
 	return info, nil
 }
 
@@ -747,7 +756,7 @@ func (b *Bucket) ListMultipartUploads(ctx context.Context, opts *ListUploadsOpti
 		if err != nil {
 			return nil, fmt.Errorf("cellar: list uploads of %s/%s: %w", b.name, key, err)
 		}
-		page.Uploads = append(page.Uploads, UploadInfo{Key: key, UploadID: string(rest), Initiated: rec.Initiated, StorageClass: StorageClassStandard, Checksum: rec.checksum()})
+		page.Uploads = append(page.Uploads, UploadInfo{Key: key, UploadID: string(rest), Initiated: rec.Initiated, StorageClass: recordClass(rec.StorageClass), Checksum: rec.checksum()})
 		lastKey, lastID = key, string(rest)
 		ok = it.Next()
 	}
@@ -923,6 +932,9 @@ type uploadRecord struct {
 	// object's checksum.
 	ChecksumAlgorithm string
 	ChecksumType      string
+	// StorageClass is the completed object's; "" is STANDARD. The parts
+	// are written in its placement.
+	StorageClass string
 }
 
 // partRecord is what the index keeps for an uploaded part, and what the
@@ -954,6 +966,7 @@ const (
 	upTagHeader   // repeated pair
 	upTagChecksumAlgorithm
 	upTagChecksumType
+	upTagStorageClass
 )
 
 const (
@@ -976,6 +989,7 @@ func (r *uploadRecord) marshal() []byte {
 	w.pairs(upTagHeader, r.Headers)
 	w.str(upTagChecksumAlgorithm, r.ChecksumAlgorithm)
 	w.str(upTagChecksumType, r.ChecksumType)
+	w.str(upTagStorageClass, r.StorageClass)
 	return w.b
 }
 
@@ -1007,6 +1021,8 @@ func unmarshalUpload(b []byte) (*uploadRecord, error) {
 			r.ChecksumAlgorithm = string(v)
 		case upTagChecksumType:
 			r.ChecksumType = string(v)
+		case upTagStorageClass:
+			r.StorageClass = string(v)
 		}
 		return err
 	})

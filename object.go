@@ -39,6 +39,22 @@ type ObjectInfo struct {
 	// PartsCount is the number of parts of an object made by a multipart
 	// upload, 0 for others (S3's x-amz-mp-parts-count).
 	PartsCount int
+	// Restore is a GLACIER or DEEP_ARCHIVE version's restore state (S3's
+	// x-amz-restore), nil when it was never restored or the restored copy
+	// expired. Set by Head, Get and the listings of versions.
+	Restore *RestoreStatus
+	// Expiration says when the bucket's lifecycle configuration will
+	// expire this version, if it is current and a rule's Expiration Days
+	// or Date selects it (S3's x-amz-expiration). Set by Put, Copy,
+	// Complete, Head and Get.
+	Expiration *ExpirationInfo
+}
+
+// ExpirationInfo names the lifecycle rule that will expire a current
+// version and when.
+type ExpirationInfo struct {
+	RuleID string
+	Date   time.Time
 }
 
 func (r *versionRecord) info() ObjectInfo {
@@ -86,6 +102,10 @@ type PutOptions struct {
 	ContentHeaders
 	// Integrity names the checksum to store and the digests to check.
 	Integrity
+	// StorageClass is the object's storage class (S3's
+	// x-amz-storage-class): one of the StorageClass constants; "" means
+	// STANDARD. An unknown class is ErrInvalidStorageClass.
+	StorageClass string
 	// ChecksumType is for CreateMultipartUpload only: FULL_OBJECT or
 	// COMPOSITE, with S3's defaults and rules per algorithm.
 	ChecksumType string

@@ -3,6 +3,7 @@ package cellar
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/cellarhq/cellar/backend"
@@ -110,6 +111,27 @@ type Options struct {
 	// the runner (call Store.RunLifecycle).
 	LifecycleInterval time.Duration
 
+	// StorageClasses place each storage class's data: its zones and its
+	// Reed-Solomon shard counts. A class not named here takes its default
+	// (see doc.go): the store's RS(k,m) over all zones, except
+	// REDUCED_REDUNDANCY (RS(z-1,1) over z >= 3 zones) and ONEZONE_IA
+	// (every shard of an object in one zone). Open refuses a class whose
+	// placement lets a zone hold more shards than its parity, unless
+	// AllowWeakPlacement; ONEZONE_IA is weak by design and never refused.
+	StorageClasses map[string]StorageClassOptions
+
+	// RestoreTimes is how long a restore of an archived object takes, by
+	// storage class (GLACIER, DEEP_ARCHIVE) then tier (Expedited,
+	// Standard, Bulk), by the store's clock. Entries not given take
+	// S3's typical times (see DefaultRestoreTimes).
+	RestoreTimes map[string]map[string]time.Duration
+
+	// Prices are USD per GB-month (GB = 2^30 bytes) of each storage
+	// class, for Usage's cost estimate. Entries not given take
+	// DefaultPrices (S3's us-east-1 prices). INTELLIGENT_TIERING's
+	// infrequent tier is priced by the key "INTELLIGENT_TIERING/INFREQUENT".
+	Prices map[string]float64
+
 	// Clock gives the time for LastModified, grace periods and lifecycle.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -120,10 +142,23 @@ type Options struct {
 
 func (o *Options) clone() *Options {
 	if o == nil {
-		return &Options{}
+		o = &Options{}
 	}
 	c := *o
 	c.Zones = append([]backend.Backend(nil), o.Zones...)
+	c.StorageClasses = maps.Clone(o.StorageClasses)
+	c.RestoreTimes = make(map[string]map[string]time.Duration)
+	for class, tiers := range DefaultRestoreTimes {
+		c.RestoreTimes[class] = maps.Clone(tiers)
+	}
+	for class, tiers := range o.RestoreTimes {
+		if c.RestoreTimes[class] == nil {
+			c.RestoreTimes[class] = make(map[string]time.Duration)
+		}
+		maps.Copy(c.RestoreTimes[class], tiers)
+	}
+	c.Prices = maps.Clone(DefaultPrices)
+	maps.Copy(c.Prices, o.Prices)
 	if len(o.Zones) == 0 {
 		c.Zones = nil
 	}
@@ -198,6 +233,24 @@ func (o *Options) validate() error {
 	if _, err := erasure.Place(len(o.Zones), p, 0, o.AllowWeakPlacement); err != nil {
 		return fmt.Errorf("%w: Zones: %d zones cannot hold RS(%d,%d) without a zone holding more than %d shards (set AllowWeakPlacement to accept): %v",
 			ErrInvalidOptions, len(o.Zones), p.DataShards, p.ParityShards, p.ParityShards, err)
+	}
+	for class, tiers := range o.RestoreTimes {
+		if !archived(class) {
+			return fmt.Errorf("%w: RestoreTimes[%q]: only %s and %s are restored", ErrInvalidOptions, class, StorageClassGlacier, StorageClassDeepArchive)
+		}
+		for tier, d := range tiers {
+			if !validTier(tier) || d < 0 {
+				return fmt.Errorf("%w: RestoreTimes[%q][%q] = %v: want a tier Expedited, Standard or Bulk and a duration >= 0", ErrInvalidOptions, class, tier, d)
+			}
+		}
+	}
+	for class, price := range o.Prices {
+		if _, ok := classRank[class]; !ok && class != priceKeyInfrequent {
+			return fmt.Errorf("%w: Prices[%q]: not a storage class", ErrInvalidOptions, class)
+		}
+		if price < 0 || price != price {
+			return fmt.Errorf("%w: Prices[%q] = %v is negative", ErrInvalidOptions, class, price)
+		}
 	}
 	return nil
 }

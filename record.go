@@ -32,6 +32,13 @@ type versionRecord struct {
 	Headers      map[string]string // ContentHeaders by header name
 	Checksum     Checksum
 	Segments     []segment
+	// RestoreDone and RestoreExpiry are an archived version's restore:
+	// readable from RestoreDone until RestoreExpiry; zero when never
+	// restored. They live in the index only (see Bucket.Restore).
+	RestoreDone, RestoreExpiry time.Time
+	// LastAccess is the day (midnight UTC) an INTELLIGENT_TIERING version
+	// was last read, zero for never read since it was written.
+	LastAccess time.Time
 }
 
 // segment is one erasure-coded stretch of an object's bytes: the whole body
@@ -67,6 +74,9 @@ const (
 	tagChecksumAlgorithm
 	tagChecksumValue
 	tagChecksumType
+	tagRestoreDone
+	tagRestoreExpiry
+	tagLastAccess
 )
 
 // Field tags inside a segment. Never reuse a number.
@@ -104,6 +114,21 @@ func (w *recWriter) uint(tag int, v uint64) {
 		var tmp [binary.MaxVarintLen64]byte
 		w.bytes(tag, binary.AppendUvarint(tmp[:0], v))
 	}
+}
+
+// time writes a time as Unix nanoseconds; the zero time is left out.
+func (w *recWriter) time(tag int, t time.Time) {
+	if !t.IsZero() {
+		w.uint(tag, uint64(t.UnixNano()))
+	}
+}
+
+func readTime(v []byte) (time.Time, error) {
+	x, err := uvarint(v)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(0, int64(x)).UTC(), nil
 }
 
 // pairs writes a map as one field per entry, in key order.
@@ -158,6 +183,9 @@ func (r *versionRecord) marshal() []byte {
 	for _, s := range r.Segments {
 		w.bytes(tagSegment, s.marshal())
 	}
+	w.time(tagRestoreDone, r.RestoreDone)
+	w.time(tagRestoreExpiry, r.RestoreExpiry)
+	w.time(tagLastAccess, r.LastAccess)
 	return w.b
 }
 
@@ -245,6 +273,12 @@ func unmarshalRecord(b []byte) (*versionRecord, error) {
 			r.Checksum.Type = string(v)
 		case tagStorageClass:
 			r.StorageClass = string(v)
+		case tagRestoreDone:
+			r.RestoreDone, err = readTime(v)
+		case tagRestoreExpiry:
+			r.RestoreExpiry, err = readTime(v)
+		case tagLastAccess:
+			r.LastAccess, err = readTime(v)
 		case tagSegment:
 			var s segment
 			s, err = unmarshalSegment(v)

@@ -39,6 +39,7 @@ type Store struct {
 	refMu    sync.Mutex
 	readers  map[string]int      // data ID → open Objects reading it
 	inflight map[string]struct{} // data IDs being written, not yet committed
+	classes  map[string]*classLayout
 
 	dur durability // zone health, heal and scrub state and counters (stats.go)
 
@@ -113,7 +114,12 @@ func OpenMemory(ctx context.Context, opts *Options) (*Store, error) {
 
 func newStore(ctx context.Context, o *Options, ownIndex bool, opened []func() error) (*Store, error) {
 	o.ensureDefaults()
-	if err := o.validate(); err != nil {
+	err := o.validate()
+	var classes map[string]*classLayout
+	if err == nil {
+		classes, err = o.classLayouts()
+	}
+	if err != nil {
 		for _, c := range opened {
 			c()
 		}
@@ -127,6 +133,7 @@ func newStore(ctx context.Context, o *Options, ownIndex bool, opened []func() er
 		log:      o.Logger,
 		readers:  make(map[string]int),
 		inflight: make(map[string]struct{}),
+		classes:  classes,
 	}
 	s.keys.init()
 	s.initZones()

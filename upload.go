@@ -147,7 +147,7 @@ func (b *Bucket) Upload(ctx context.Context, key string, r io.Reader, opts *Uplo
 		}
 		r = io.MultiReader(bytes.NewReader(one[:]), r)
 		first = buf
-		if u, err = b.CreateMultipartUpload(ctx, key, &PutOptions{ContentType: put.ContentType, Metadata: put.Metadata, Tags: put.Tags}); err != nil {
+		if u, err = b.CreateMultipartUpload(ctx, key, &PutOptions{ContentType: put.ContentType, Metadata: put.Metadata, Tags: put.Tags, StorageClass: put.StorageClass}); err != nil {
 			return ObjectInfo{}, err
 		}
 	} else {

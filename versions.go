@@ -114,6 +114,7 @@ func (b *Bucket) ListVersions(ctx context.Context, opts *ListVersionsOptions) (*
 			return nil, fmt.Errorf("cellar: list versions %s/%s: %w", b.name, key, err)
 		}
 		info := rec.info()
+		info.Restore = restoreStatus(rec, b.s.now())
 		info.IsLatest = !havePrev || prevKey != key
 		prevKey, havePrev = key, true
 		page.Versions = append(page.Versions, info)

@@ -1624,15 +1624,16 @@ func TestSDKBucketLifecycle(t *testing.T) {
 		t.Errorf("rule uploads: %+v", r)
 	}
 
-	// Transitions are refused, and the rules in force stay.
+	// A transition S3 refuses (STANDARD_IA before 30 days) is refused,
+	// and the rules in force stay.
 	_, err = e.client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
 		Bucket: aws.String("lifecycle"),
 		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: []types.LifecycleRule{{
 			ID: aws.String("archive"), Status: types.ExpirationStatusEnabled, Filter: &types.LifecycleRuleFilter{},
-			Transitions: []types.Transition{{Days: aws.Int32(30), StorageClass: types.TransitionStorageClassGlacier}},
+			Transitions: []types.Transition{{Days: aws.Int32(10), StorageClass: types.TransitionStorageClassStandardIa}},
 		}}},
 	})
-	wantAPIError(t, "PutBucketLifecycleConfiguration with a transition", err, "NotImplemented", 501)
+	wantAPIError(t, "PutBucketLifecycleConfiguration with a transition at 10 days", err, "InvalidArgument", 400)
 	// An invalid rule is InvalidArgument.
 	_, err = e.client.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{
 		Bucket: aws.String("lifecycle"),
