@@ -744,3 +744,43 @@ func TestTransitionCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreAndPriceOptions checks Options.RestoreTimes and Prices: bad
+// entries are refused at Open; given ones are used.
+func TestRestoreAndPriceOptions(t *testing.T) {
+	ctx := context.Background()
+	for name, o := range map[string]*cellar.Options{
+		"restore of STANDARD": {RestoreTimes: map[string]map[string]time.Duration{"STANDARD": {"Standard": time.Hour}}},
+		"unknown tier":        {RestoreTimes: map[string]map[string]time.Duration{"GLACIER": {"Fast": time.Hour}}},
+		"negative time":       {RestoreTimes: map[string]map[string]time.Duration{"GLACIER": {"Bulk": -time.Hour}}},
+		"unknown class price": {Prices: map[string]float64{"COLD": 1}},
+		"negative price":      {Prices: map[string]float64{"STANDARD": -1}},
+	} {
+		if s, err := cellar.OpenMemory(ctx, o); !errors.Is(err, cellar.ErrInvalidOptions) {
+			t.Errorf("%s: Open: %v", name, err)
+			if err == nil {
+				s.Close()
+			}
+		}
+	}
+	e := newLifecycleEnv(t, func(o *cellar.Options) {
+		o.RestoreTimes = map[string]map[string]time.Duration{"GLACIER": {"Standard": time.Minute}}
+		o.Prices = map[string]float64{"GLACIER": 1}
+	})
+	b := newBucket(t, e.s, "bkt")
+	body := randBytes(5, 1<<20)
+	if _, err := b.Put(ctx, "g", bytes.NewReader(body), &cellar.PutOptions{StorageClass: cellar.StorageClassGlacier}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Restore(ctx, "g", &cellar.RestoreOptions{Days: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(e.clock.Now().Add(time.Minute))
+	if got, err := readObj(t, b, "g", nil); err != nil || !bytes.Equal(got, body) {
+		t.Errorf("restored after the configured minute: %v", err)
+	}
+	u, err := e.s.Usage(ctx)
+	if err != nil || len(u.Total) != 1 || u.Total[0].MonthlyCost != 1.0/1024 {
+		t.Errorf("usage at 1 USD a GB: %+v %v", u, err)
+	}
+}
