@@ -22,7 +22,7 @@ const crashTransitionEnv = "CELLAR_CRASH_TRANSITION_DIR"
 // Objects of the transition crash test: over 128 KiB, so that they
 // transition, in several blocks.
 const (
-	transitionObjects = 24
+	transitionObjects = 12
 	transitionSize    = 200 << 10
 )
 
@@ -108,7 +108,7 @@ func TestCrashTransitionKill(t *testing.T) {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() && sc.Text() != "running" {
 		}
-		killAfter := time.Duration(r.IntN(300)) * time.Millisecond
+		killAfter := time.Duration(r.IntN(800)) * time.Millisecond
 		time.Sleep(killAfter)
 		cmd.Process.Signal(syscall.SIGKILL)
 		finished := false

@@ -11,14 +11,14 @@ import (
 // objects, logical bytes, stored bytes (with parity) and the estimated
 // monthly cost in US dollars.
 func (u Usage) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "bucket\tstorage class\tobjects\tlogical\tstored\tUSD/month\t")
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "bucket\tstorage class\tobjects\tlogical\tstored\tUSD/month")
 	line := func(bucket string, c ClassUsage) {
 		class := c.StorageClass
 		if c.Tier != "" {
 			class += " (" + c.Tier + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.4f\t\n", bucket, class, c.Objects, usageBytes(c.LogicalBytes), usageBytes(c.StoredBytes), c.MonthlyCost)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%.6f\n", bucket, class, c.Objects, usageBytes(c.LogicalBytes), usageBytes(c.StoredBytes), c.MonthlyCost)
 	}
 	for _, b := range u.Buckets {
 		for _, c := range b.Classes {
@@ -30,7 +30,7 @@ func (u Usage) WriteTable(w io.Writer) error {
 		line("(all)", c)
 		cost += c.MonthlyCost
 	}
-	fmt.Fprintf(tw, "(all)\t(all)\t\t\t\t%.4f\t\n", cost)
+	fmt.Fprintf(tw, "(all)\t(all)\t\t\t\t%.6f\n", cost)
 	return tw.Flush()
 }
 

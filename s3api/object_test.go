@@ -349,7 +349,7 @@ func TestWriteHeadersNotImplemented(t *testing.T) {
 	for _, h := range [][2]string{
 		{"x-amz-server-side-encryption", "AES256"},
 		{"x-amz-server-side-encryption-customer-algorithm", "AES256"},
-		{"x-amz-storage-class", "GLACIER"},
+		{"x-amz-storage-class", "EXPRESS_ONEZONE"},
 		{"x-amz-acl", "public-read"},
 		{"x-amz-grant-read", "id=x"},
 		{"x-amz-object-lock-mode", "GOVERNANCE"},

@@ -28,17 +28,17 @@ const restoreBody = `<RestoreRequest xmlns="http://s3.amazonaws.com/doc/2006-03-
 
 func TestStorageClassHeaders(t *testing.T) {
 	e, _ := newClockEnv(t)
-	e.mustBucket("sc")
+	e.mustBucket("scl")
 	for _, class := range []string{"STANDARD_IA", "ONEZONE_IA", "REDUCED_REDUNDANCY", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"} {
 		key := "k-" + class
-		e.req("PUT", "sc", key).h("x-amz-storage-class", class).text("body of " + class).send().want(200)
-		r := e.req("HEAD", "sc", key).send().want(200)
+		e.req("PUT", "scl", key).h("x-amz-storage-class", class).text("body of " + class).send().want(200)
+		r := e.req("HEAD", "scl", key).send().want(200)
 		if got := r.header.Get("x-amz-storage-class"); got != class {
 			t.Errorf("HEAD %s: x-amz-storage-class %q", key, got)
 		}
 	}
-	e.mustPut("sc", "plain", "x")
-	if got := e.req("HEAD", "sc", "plain").send().want(200).header.Get("x-amz-storage-class"); got != "" {
+	e.mustPut("scl", "plain", "x")
+	if got := e.req("HEAD", "scl", "plain").send().want(200).header.Get("x-amz-storage-class"); got != "" {
 		t.Errorf("STANDARD object: x-amz-storage-class %q, S3 leaves it out", got)
 	}
 	var list struct {
@@ -47,7 +47,7 @@ func TestStorageClassHeaders(t *testing.T) {
 			StorageClass string `xml:"StorageClass"`
 		} `xml:"Contents"`
 	}
-	e.req("GET", "sc", "").q("list-type", "2").send().want(200).decode(&list)
+	e.req("GET", "scl", "").q("list-type", "2").send().want(200).decode(&list)
 	if len(list.Contents) != 8 {
 		t.Fatalf("listed %d objects", len(list.Contents))
 	}
@@ -62,29 +62,29 @@ func TestStorageClassHeaders(t *testing.T) {
 	}
 
 	// A copy and a multipart upload take the class asked for.
-	e.req("PUT", "sc", "copy").h("x-amz-copy-source", "/sc/plain").h("x-amz-storage-class", "STANDARD_IA").send().want(200)
-	if got := e.req("HEAD", "sc", "copy").send().want(200).header.Get("x-amz-storage-class"); got != "STANDARD_IA" {
+	e.req("PUT", "scl", "copy").h("x-amz-copy-source", "/scl/plain").h("x-amz-storage-class", "STANDARD_IA").send().want(200)
+	if got := e.req("HEAD", "scl", "copy").send().want(200).header.Get("x-amz-storage-class"); got != "STANDARD_IA" {
 		t.Errorf("copy: x-amz-storage-class %q", got)
 	}
 	var init struct {
 		UploadID string `xml:"UploadId"`
 	}
-	e.req("POST", "sc", "mp").q("uploads", "").h("x-amz-storage-class", "ONEZONE_IA").send().want(200).decode(&init)
+	e.req("POST", "scl", "mp").q("uploads", "").h("x-amz-storage-class", "ONEZONE_IA").send().want(200).decode(&init)
 	var uploads struct {
 		Uploads []struct {
 			StorageClass string `xml:"StorageClass"`
 		} `xml:"Upload"`
 	}
-	e.req("GET", "sc", "").q("uploads", "").send().want(200).decode(&uploads)
+	e.req("GET", "scl", "").q("uploads", "").send().want(200).decode(&uploads)
 	if len(uploads.Uploads) != 1 || uploads.Uploads[0].StorageClass != "ONEZONE_IA" {
 		t.Errorf("ListMultipartUploads: %+v", uploads.Uploads)
 	}
 
 	// Bad classes: unknown ones are InvalidStorageClass, those of other
 	// kinds of bucket NotImplemented; nothing is stored.
-	e.req("PUT", "sc", "bad").h("x-amz-storage-class", "COLD").text("x").send().wantError(400, "InvalidStorageClass")
-	e.req("PUT", "sc", "bad").h("x-amz-storage-class", "OUTPOSTS").text("x").send().wantError(501, "NotImplemented")
-	e.req("HEAD", "sc", "bad").send().want(404)
+	e.req("PUT", "scl", "bad").h("x-amz-storage-class", "COLD").text("x").send().wantError(400, "InvalidStorageClass")
+	e.req("PUT", "scl", "bad").h("x-amz-storage-class", "OUTPOSTS").text("x").send().wantError(501, "NotImplemented")
+	e.req("HEAD", "scl", "bad").send().want(404)
 }
 
 func TestRestoreObject(t *testing.T) {
@@ -165,21 +165,22 @@ func TestExpirationHeader(t *testing.T) {
 
 func TestLifecycleTransitionsAccepted(t *testing.T) {
 	e, _ := newClockEnv(t)
-	e.mustBucket("tr")
+	e.mustBucket("trn")
 	doc := lifecycleXML(`<Rule><ID>archive</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled</Status>` +
 		`<Transition><Days>30</Days><StorageClass>STANDARD_IA</StorageClass></Transition>` +
 		`<Transition><Days>90</Days><StorageClass>GLACIER</StorageClass></Transition>` +
 		`<Expiration><Days>365</Days></Expiration></Rule>`)
-	e.putLifecycle("tr", doc).want(200)
+	e.putLifecycle("trn", doc).want(200)
 	var got lifecycleResp
-	e.req("GET", "tr", "").q("lifecycle", "").send().want(200).decode(&got)
+	e.req("GET", "trn", "").q("lifecycle", "").send().want(200).decode(&got)
 	if len(got.Rules) != 1 || got.Rules[0].ID != "archive" {
 		t.Errorf("rules %+v", got.Rules)
 	}
 	// An unknown class in a rule is refused and the rule in force stays.
 	bad := strings.Replace(doc, "<StorageClass>GLACIER<", "<StorageClass>COLD<", 1)
-	e.putLifecycle("tr", bad).wantError(400, "MalformedXML")
-	e.req("GET", "tr", "").q("lifecycle", "").send().want(200).decode(&got)
+	e.putLifecycle("trn", bad).wantError(400, "MalformedXML")
+	got = lifecycleResp{}
+	e.req("GET", "trn", "").q("lifecycle", "").send().want(200).decode(&got)
 	if len(got.Rules) != 1 {
 		t.Errorf("rules after a refused put: %+v", got.Rules)
 	}

@@ -49,7 +49,7 @@ func TestUsageCommand(t *testing.T) {
 		"logs GLACIER":  {"1", "1.00", "MiB", "1.50", "MiB"},
 	} {
 		f := lines[key]
-		if len(f) != 9 || strings.Join(f[2:7], " ") != strings.Join(want, " ") {
+		if len(f) != 8 || strings.Join(f[2:7], " ") != strings.Join(want, " ") {
 			t.Errorf("%s: line %q, want %v", key, f, want)
 		}
 	}
