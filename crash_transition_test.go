@@ -134,7 +134,7 @@ func TestCrashTransitionKill(t *testing.T) {
 		if all := checkTransitioned(t, ctx, b, round); all != transitionObjects {
 			t.Fatalf("round %d: %d of %d objects in GLACIER_IR after the transitions finished", round, all, transitionObjects)
 		}
-		if _, err := s.SweepOrphans(ctx, later.Add(time.Hour)); err != nil {
+		if _, err := s.SweepOrphans(ctx, time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Sweep(ctx); err != nil {

@@ -353,7 +353,10 @@ func TestHungZoneSkipped(t *testing.T) {
 	ctx := context.Background()
 	opts := smallOpts()
 	opts.ProbeInterval = 20 * time.Millisecond
-	opts.ProbeTimeout = 100 * time.Millisecond
+	// Long enough that a healthy zone's probe never times out on a busy
+	// machine (the race detector, parallel packages), short beside the
+	// hour the hung zone would take.
+	opts.ProbeTimeout = time.Second
 	s, zones := faultyStore(t, opts)
 	b := newBucket(t, s, "hung")
 	// A zone an hour slow: if the store waited on it, this test would hang
