@@ -59,6 +59,25 @@
 // rebuilt from the zones (cellar rebuild-index, to come), shards whose
 // records an index lost are orphans to fsck, and --repair deletes them.
 //
+// # durability
+//
+//	cellar durability [--data 4] [--parity 2] [--zones 3] [--afr 0.02] [--zone-afr 0.001]
+//	                  [--repair-hours 24] [--repair-mode batch] [--objects N] [--years 1]
+//	                  [--trials 200000] [--seed 1] [--weak-placement]
+//
+// Durability prints the probability of losing one object (and, with
+// --objects, at least one of N) within a year, and its nines, from the
+// Markov model of package internal/durability, whose doc states the
+// assumptions: independent disk failures at --afr, whole-zone losses at
+// --zone-afr (default 0.001 a year a zone: about one destroyed data centre
+// per thousand data-centre-years), repair after --repair-hours on average,
+// by default in one heal pass for all of a stripe's missing shards as
+// cellar's healer does. The shards are placed as cellar places them
+// (round robin; a layout with more than parity shards in a zone is refused
+// unless --weak-placement). A Monte Carlo run of the same process checks
+// the model at failure rates scaled up until losses are common enough to
+// count, and prints both figures and whether they agree.
+//
 // # bench
 //
 //	cellar bench --dir D [--size 1GiB] [--small-count 10000] [--small-size 4KiB]
