@@ -169,7 +169,8 @@ s3-get (objects of --s3-small and --s3-large through cellar's S3 handler on
 loopback with aws-sdk-go-v2, against the Go API on the same kind of store;
 gofakes3 in memory as a peer, in the notes), heal (rebuilding a replaced zone
 az2 of --heal-size), scrub (verifying that store) and heal-10k (zone az2
-back after --heal-count objects missed it). Everything it writes under D is
+back after --heal-count objects missed it; only with --only, as its setup
+is slow). Everything it writes under D is
 removed at the end unless --keep.
 
 Flags:
@@ -194,7 +195,7 @@ func (c *benchConfig) selection() (map[string]bool, error) {
 	sel := make(map[string]bool)
 	if c.only == "" {
 		for _, w := range workloads {
-			sel[w] = true
+			sel[w] = !optIn[w]
 		}
 		return sel, nil
 	}

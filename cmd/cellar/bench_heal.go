@@ -37,6 +37,10 @@ const (
 	healDeadline = 30 * time.Minute
 )
 
+// optIn are the workloads that run only when --only names them: heal-10k's
+// setup of 10,000 puts alone takes tens of seconds.
+var optIn = map[string]bool{wHeal10k: true}
+
 // healConfig is the command line of the repair workloads.
 type healConfig struct {
 	size   byteSize // the heal data set

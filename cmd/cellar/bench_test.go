@@ -28,7 +28,7 @@ func TestBench(t *testing.T) {
 		wPutLarge: "MB/s", wMultipart: "MB/s", wGetLarge: "MB/s", wGetDegraded: "MB/s",
 		wPutSmall: "obj/s", wList: "keys/s", wPutLargeMem: "MiB",
 		wS3Put + " 64KiB": "MB/s", wS3Put + " 1MiB": "MB/s", wS3Get + " 64KiB": "MB/s", wS3Get + " 1MiB": "MB/s",
-		wHeal: "MB/s", wScrub: "MB/s", wHeal10k: "obj/s",
+		wHeal: "MB/s", wScrub: "MB/s",
 	}
 	if len(rows) != len(units) {
 		t.Errorf("table has %d rows, want %d", len(rows), len(units))

@@ -150,6 +150,29 @@
 //	               read with GetObject (response checksums validated where
 //	               supported), and through Bucket.Get, each with io.Copy to
 //	               io.Discard, cold like get-large.
+//	heal           --heal-size of --heal-object objects in a default store
+//	               in D/heal (no background work); zone az2's directory is
+//	               then deleted and the store reopened with it empty; an
+//	               untimed Store.Scrub queues its shards; Store.Heal,
+//	               unpaced, rebuilds them, cold. Baseline: the same objects
+//	               as plain files in D/raw-heal, read 4 at a time (as many
+//	               as the healer rebuilds at once), cold. MB/s of object
+//	               bytes brought back to full redundancy; afterwards every
+//	               object is read (first and last 64 KiB) with az1 offline.
+//	scrub          Store.Scrub, unpaced, of the healed store, cold: MB/s of
+//	               shard bytes read and verified, parity included. Baseline:
+//	               heal's raw read again.
+//	heal-10k       not in the default set (its setup alone takes tens of
+//	               seconds): --only heal,scrub,heal-10k. --heal-count
+//	               (10000) objects of --small-size written with az2 offline
+//	               (faulty.Offline, marked so by the prober, which runs
+//	               every second here); then az2 comes back and the time until
+//	               Stats shows it online and the heal queue empty is the
+//	               figure: the prober's return probe and the background
+//	               healer. Objects a second in the table, the seconds in
+//	               the notes. Baseline: writing the missed shard blobs as
+//	               files of their mean size, each fsynced and renamed, 4 at
+//	               a time, in D/raw-many.
 //
 // s3-put and s3-get run each side --reps times, alternating, like the
 // large workloads. Every s3-put run is checked untimed (every size, and the
@@ -176,7 +199,8 @@
 // also guards against a change of the index layout.
 //
 // Bench creates D if missing and refuses to start if any of D/store,
-// D/raw, D/small, D/raw-small, D/list, D/parts or D/s3 exists. It removes them at the end,
+// D/raw, D/small, D/raw-small, D/list, D/parts, D/s3, D/heal, D/raw-heal,
+// D/heal-many or D/raw-many exists. It removes them at the end,
 // and D if it made it, unless --keep. --only limits the table to some
 // workloads; get-large, get-degraded and put-large-mem still perform
 // put-large, whose object they need.
