@@ -194,8 +194,11 @@ func prob(p float64) string {
 
 func nines(p float64) string {
 	n := durability.Nines(p)
-	if math.IsInf(n, 1) {
+	switch {
+	case math.IsInf(n, 1):
 		return "inf"
+	case n < 0.005:
+		return "0.00" // a certain loss, not -0.00
 	}
 	return fmt.Sprintf("%.2f", n)
 }
