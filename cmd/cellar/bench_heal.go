@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/cellarhq/cellar"
@@ -202,7 +203,7 @@ func (b *bench) healScrub(ctx context.Context) error {
 		return fmt.Errorf("%s: baseline: %w", wHeal, err)
 	}
 	if b.sel[wHeal] {
-		b.rows[wHeal] = throughputRow(total, hs.d, hb.d, "MB/s")
+		b.rows[wHeal] = repairRow(float64(total)/1e6/hs.d.Seconds(), float64(total)/1e6/hb.d.Seconds(), "%9.1f MB/s")
 		b.note(wHeal, "%d objects of %s (%s) put %d at a time (untimed, with the raw copy %s); zone az2 then deleted and reopened empty; an untimed Store.Scrub queued its %d shards; one run a side, cold",
 			n, byteSize(osize), byteSize(total), healReaders, secs(setupTime), 2*n)
 		b.note(wHeal, "cellar %s: Store.Heal, unpaced (HealBytesPerSecond -1), rebuilt %d shards, %s written (%.1f MB/s of shard bytes); MB/s counts the object bytes brought back to full redundancy",
@@ -227,9 +228,7 @@ func (b *bench) healScrub(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: baseline: %w", wScrub, err)
 		}
-		c := float64(srep.Bytes) / 1e6 / ss.d.Seconds()
-		r := float64(total) / 1e6 / sb.d.Seconds()
-		b.rows[wScrub] = row{fmt.Sprintf("%9.1f MB/s", c), fmt.Sprintf("%9.1f MB/s", r), fmt.Sprintf("%.2f", c/r)}
+		b.rows[wScrub] = repairRow(float64(srep.Bytes)/1e6/ss.d.Seconds(), float64(total)/1e6/sb.d.Seconds(), "%9.1f MB/s")
 		b.note(wScrub, "cellar %s: Store.Scrub unpaced (ScrubOptions.BytesPerSecond 0) of the healed store: %d shards of %d data sets, parity included, %s read and every block's BLAKE3 checked; MB/s counts the shard bytes read",
 			describe([]sample{ss}), srep.Shards, srep.DataSets, byteSize(srep.Bytes))
 		b.note(wScrub, "baseline %s: the raw read of heal's baseline again, %s", describe([]sample{sb}), byteSize(total))
@@ -404,11 +403,22 @@ func (b *bench) healMany(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
-	b.rows[wHeal10k] = rateRow(n, cs.d, rs.d, "obj/s")
+	b.rows[wHeal10k] = repairRow(float64(n)/cs.d.Seconds(), float64(n)/rs.d.Seconds(), "%9.0f obj/s")
 	b.note(wHeal10k, "%d objects of %s put %d at a time with az2 offline (faulty.Offline, marked so by the prober; untimed, %s), leaving %d shards queued",
 		n, byteSize(size), b.cfg.concurrency, secs(setupTime), 2*n)
 	b.note(wHeal10k, "cellar %s: az2 back online, until Stats showed it online and the heal queue empty: the prober's next probe (within a second), then the background healer; Stats polled every %v or more, keeping its scans to a twentieth of the time; obj/s is objects back at full redundancy a second",
 		describe([]sample{cs}), healPoll)
 	b.note(wHeal10k, "baseline %s: writing the %d missed shard blobs (%s each, the healed blobs' mean) as files, each fsynced and renamed, %d at a time", describe([]sample{rs}), 2*n, byteSize(blob), healReaders)
 	return nil
+}
+
+// repairRow is a row of rates c and r printed with format, and their ratio
+// with two significant digits however small: rebuilding a few MiB against
+// a raw read of the same can be far below 0.01.
+func repairRow(c, r float64, format string) row {
+	ratio := fmt.Sprintf("%.2f", c/r)
+	if c/r < 0.1 {
+		ratio = strconv.FormatFloat(c/r, 'g', 2, 64)
+	}
+	return row{fmt.Sprintf(format, c), fmt.Sprintf(format, r), ratio}
 }

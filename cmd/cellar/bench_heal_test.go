@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -66,6 +67,20 @@ func TestBenchRepairFlags(t *testing.T) {
 		code := run(context.Background(), append([]string{"bench", "--dir", "x"}, tc.args...), &stdout, &stderr)
 		if code != exitUsage || !strings.Contains(stderr.String(), tc.errs) {
 			t.Errorf("cellar bench %q: status %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), exitUsage, tc.errs)
+		}
+	}
+}
+
+func TestRepairRow(t *testing.T) {
+	for _, tc := range []struct {
+		c, r  float64
+		ratio string
+	}{
+		{50, 100, "0.50"}, {300, 100, "3.00"}, {1, 400, "0.0025"}, {3, 100, "0.03"},
+	} {
+		got := repairRow(tc.c, tc.r, "%.1f MB/s")
+		if got.ratio != tc.ratio || got.cellar != strconv.FormatFloat(tc.c, 'f', 1, 64)+" MB/s" {
+			t.Errorf("repairRow(%v, %v) = %+v, want ratio %s", tc.c, tc.r, got, tc.ratio)
 		}
 	}
 }
