@@ -195,6 +195,15 @@
 //     and a store reopened more often than ScrubInterval is scrubbed all
 //     the same, since the wait counts from the last pass's end, not from
 //     Open. Scheduling uses the wall clock, not Options.Clock.
+//   - Decision: the healer is paced too, at HealBytesPerSecond (256 MiB/s
+//     by default, negative for unlimited) over every byte it reads and
+//     writes, through the same limited zone wrapper as the scrubber
+//     (pacedZone, golang.org/x/time/rate), one limiter for all heal passes
+//     at once. The default is high because the time to repair is what
+//     durability rests on (see cellar durability): it keeps a zone
+//     replacement from taking every disk's bandwidth, yet heals a
+//     terabyte in about an hour and a quarter. The admin commands (cellar
+//     heal, scrub --heal) run unlimited.
 //   - Zone health: every zone is probed (Backend.Probe, with
 //     ProbeTimeout) every ProbeInterval, 10 seconds by default. One failed
 //     or timed-out probe marks the zone offline: the store reaches every

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/cellarhq/cellar/backend"
 	"github.com/cellarhq/cellar/erasure"
 	"github.com/cellarhq/cellar/index"
 )
@@ -59,13 +60,14 @@ func (s *Store) Heal(ctx context.Context) (HealReport, error) {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	zones := s.healZones(ctx)
 	var mu sync.Mutex
 	jobs := make(chan healJob)
 	var wg sync.WaitGroup
 	for range healWorkers {
 		wg.Go(func() {
 			for j := range jobs {
-				r, err := s.healData(ctx, j)
+				r, err := s.healData(ctx, zones, j)
 				mu.Lock()
 				rep.Healed += r.Healed
 				rep.Bytes += r.Bytes
@@ -141,9 +143,23 @@ func (s *Store) healQueue(ctx context.Context, jobs chan<- healJob) error {
 	}
 }
 
+// healZones returns the zones as the healer reaches them: through a
+// pacedZone each, at HealBytesPerSecond over all of them, unless unlimited.
+func (s *Store) healZones(ctx context.Context) []backend.Backend {
+	if s.dur.healLim == nil {
+		return s.zones
+	}
+	zones := make([]backend.Backend, len(s.zones))
+	for i, z := range s.zones {
+		zones[i] = &pacedZone{Backend: z, ctx: ctx, lim: s.dur.healLim, n: &s.dur.healPaced}
+	}
+	return zones
+}
+
 // healData verifies and rebuilds one data set's queued shards, and removes
-// from the queue those that are sound again or whose data is gone.
-func (s *Store) healData(ctx context.Context, j healJob) (HealReport, error) {
+// from the queue those that are sound again or whose data is gone. It
+// reaches the zones through zones (healZones).
+func (s *Store) healData(ctx context.Context, zones []backend.Backend, j healJob) (HealReport, error) {
 	var rep HealReport
 	seg := j.seg
 	// Hold the data so that the sweeper does not delete it mid-rebuild.
@@ -179,7 +195,7 @@ func (s *Store) healData(ctx context.Context, j healJob) (HealReport, error) {
 			rep.Pending++
 			continue
 		}
-		if erasure.VerifyShard(ctx, s.zones[zone], erasure.BlobName(seg.DataID, sh)) == nil {
+		if erasure.VerifyShard(ctx, zones[zone], erasure.BlobName(seg.DataID, sh)) == nil {
 			rep.Intact++
 			done.Delete(j.keys[i])
 			continue
@@ -193,7 +209,7 @@ func (s *Store) healData(ctx context.Context, j healJob) (HealReport, error) {
 	if len(rebuild) == 0 {
 		return rep, nil
 	}
-	if err := s.rebuild(ctx, seg, rebuild); err != nil {
+	if err := s.rebuild(ctx, zones, seg, rebuild); err != nil {
 		if ctx.Err() != nil {
 			return rep, ctx.Err()
 		}
@@ -218,7 +234,7 @@ func (s *Store) healData(ctx context.Context, j healJob) (HealReport, error) {
 	return rep, nil
 }
 
-func (s *Store) rebuild(ctx context.Context, seg segment, shards []int) error {
+func (s *Store) rebuild(ctx context.Context, zones []backend.Backend, seg segment, shards []int) error {
 	for _, sh := range shards {
 		if sh >= len(seg.Placement) || seg.Placement[sh] >= len(s.zones) {
 			return fmt.Errorf("cellar: shard %d of data %s has no zone in this store", sh, seg.DataID)
@@ -226,7 +242,7 @@ func (s *Store) rebuild(ctx context.Context, seg segment, shards []int) error {
 	}
 	return erasure.Rebuild(ctx, &erasure.ReadOptions{
 		Params:    erasure.Params{DataShards: seg.K, ParityShards: seg.M, BlockSize: seg.BlockSize},
-		Zones:     s.zones,
+		Zones:     zones,
 		Placement: seg.Placement,
 		DataID:    seg.DataID,
 		Size:      seg.Size,

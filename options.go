@@ -26,6 +26,7 @@ const (
 	DefaultProbeTimeout        = 5 * time.Second
 	DefaultScrubInterval       = 24 * time.Hour
 	DefaultScrubBytesPerSecond = 32 << 20
+	DefaultHealBytesPerSecond  = 256 << 20
 )
 
 // DefaultLifecycleInterval is how often the background lifecycle runner
@@ -104,6 +105,13 @@ type Options struct {
 	// ScrubBytesPerSecond caps the background scrubber's reads, over all
 	// zones. Zero means 32 MiB a second; negative means unlimited.
 	ScrubBytesPerSecond int64
+
+	// HealBytesPerSecond caps the bytes the healer reads and writes, over
+	// all zones and all Heal passes at once (the background healer's and
+	// Store.Heal's): the shards it verifies, those it reads to rebuild from
+	// and those it writes back. Zero means 256 MiB a second; negative means
+	// unlimited.
+	HealBytesPerSecond int64
 
 	// LifecycleInterval is how often the background lifecycle runner
 	// takes the lifecycle actions that are due (see Store.RunLifecycle).
@@ -196,6 +204,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.ScrubBytesPerSecond == 0 {
 		o.ScrubBytesPerSecond = DefaultScrubBytesPerSecond
+	}
+	if o.HealBytesPerSecond == 0 {
+		o.HealBytesPerSecond = DefaultHealBytesPerSecond
 	}
 	if o.LifecycleInterval == 0 {
 		o.LifecycleInterval = DefaultLifecycleInterval

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // durability is the Store's state for keeping data whole: zone health,
@@ -21,6 +23,11 @@ type durability struct {
 	shardsScrubbed atomic.Int64
 	bytesScrubbed  atomic.Int64
 	scrubPasses    atomic.Int64
+
+	// healLim paces the healer's reads and writes (HealBytesPerSecond);
+	// nil is unlimited. healPaced counts the bytes it has paced.
+	healLim   *rate.Limiter
+	healPaced atomic.Int64
 }
 
 // Stats is a snapshot of the store's repair work and zone health. The

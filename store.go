@@ -137,6 +137,7 @@ func newStore(ctx context.Context, o *Options, ownIndex bool, opened []func() er
 	}
 	s.keys.init()
 	s.initZones()
+	s.dur.healLim = newByteLimiter(o.HealBytesPerSecond)
 	bgctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.dur.bgctx = bgctx

@@ -39,7 +39,7 @@ const (
 	wMultipart   = "multipart"
 )
 
-var workloads = []string{wPutLarge, wMultipart, wGetLarge, wGetDegraded, wPutSmall, wList, wPutLargeMem, wS3Put, wS3Get, wLifecycle}
+var workloads = []string{wPutLarge, wMultipart, wGetLarge, wGetDegraded, wPutSmall, wList, wPutLargeMem, wS3Put, wS3Get, wLifecycle, wHeal, wScrub, wHeal10k}
 
 // Directories the bench makes under --dir, and removes unless --keep.
 const (
@@ -51,7 +51,7 @@ const (
 	subParts    = "parts"     // embedded default store of the multipart workload
 )
 
-var benchSubdirs = []string{subStore, subRaw, subSmall, subRawSmall, subList, subParts, subS3, subLifecycle}
+var benchSubdirs = []string{subStore, subRaw, subSmall, subRawSmall, subList, subParts, subS3, subLifecycle, subHeal, subRawHeal, subHealMany, subRawMany}
 
 const (
 	benchBucket = "bench"
@@ -88,6 +88,7 @@ type benchConfig struct {
 	warm        bool
 	keep        bool
 	cpuprofile  string // hidden: prefix of per-workload CPU profiles
+	heal        healConfig
 	args        []string
 }
 
@@ -115,6 +116,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 	flags.BoolVar(&c.warm, "warm", false, "read through the page cache instead of evicting the files before each read")
 	flags.BoolVar(&c.keep, "keep", false, "keep everything the bench wrote under --dir")
 	flags.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the cellar side of each workload to `prefix`-<workload>.pprof")
+	c.heal.register(flags)
 	flags.Usage = func() { benchUsage(flags) }
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -152,6 +154,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 		// listKey has seven digits.
 		return nil, &usageError{"--list-keys must be in [1, 9999999]"}
 	}
+	if err := c.heal.check(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -167,7 +172,10 @@ against put-large's baseline), get-large, get-degraded (zone az2 offline),
 put-small, list, put-large-mem (peak RSS during put-large), and s3-put and
 s3-get (objects of --s3-small and --s3-large through cellar's S3 handler on
 loopback with aws-sdk-go-v2, against the Go API on the same kind of store;
-gofakes3 in memory as a peer, in the notes). Everything it writes under D is
+gofakes3 in memory as a peer, in the notes), heal (rebuilding a replaced zone
+az2 of --heal-size), scrub (verifying that store) and heal-10k (zone az2
+back after --heal-count objects missed it; only with --only, as its setup
+is slow). Everything it writes under D is
 removed at the end unless --keep.
 
 Flags:
@@ -192,7 +200,7 @@ func (c *benchConfig) selection() (map[string]bool, error) {
 	sel := make(map[string]bool)
 	if c.only == "" {
 		for _, w := range workloads {
-			sel[w] = true
+			sel[w] = !optIn[w]
 		}
 		return sel, nil
 	}
@@ -321,6 +329,11 @@ func (b *bench) run(ctx context.Context) error {
 	if b.sel[wLifecycle] {
 		if err := b.lifecycle(ctx); err != nil {
 			return fmt.Errorf("%s: %w", wLifecycle, err)
+		}
+	}
+	if b.sel[wHeal] || b.sel[wScrub] || b.sel[wHeal10k] {
+		if err := b.repair(ctx); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -15,7 +15,7 @@ import (
 func TestBench(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "bench") // bench must create it
 	args := []string{"bench", "--dir", dir, "--size", "12MiB", "--small-count", "50", "--list-keys", "3000", "--part-size", "5MiB",
-		"--s3-small", "64KiB", "--s3-large", "1MiB", "--s3-count", "4", "--lifecycle-objects", "500"}
+		"--s3-small", "64KiB", "--s3-large", "1MiB", "--s3-count", "4", "--lifecycle-objects", "500", "--heal-size", "4MiB", "--heal-object", "1MiB", "--heal-count", "20"}
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), args, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit status %d\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
@@ -29,6 +29,7 @@ func TestBench(t *testing.T) {
 		wPutSmall: "obj/s", wList: "keys/s", wPutLargeMem: "MiB",
 		wS3Put + " 64KiB": "MB/s", wS3Put + " 1MiB": "MB/s", wS3Get + " 64KiB": "MB/s", wS3Get + " 1MiB": "MB/s",
 		wLifecycle: "obj/s", wLifecycleIdle: "ms",
+		wHeal: "MB/s", wScrub: "MB/s",
 	}
 	if len(rows) != len(units) {
 		t.Errorf("table has %d rows, want %d", len(rows), len(units))
@@ -65,7 +66,7 @@ func TestBench(t *testing.T) {
 		"get-large: cold", "MiB from disk", "best of 3", "zone az2 offline",
 		"s3-put: 1MiB: cellar-HTTP best", "s3-get: 64KiB: Go API best", "x-amz-checksum-crc32",
 		"s3-put: 1MiB: peer gofakes3", "s3-get: 1MiB: peer gofakes3",
-		"command: cellar bench --dir " + dir + " --size 12MiB --small-count 50 --list-keys 3000 --part-size 5MiB --s3-small 64KiB --s3-large 1MiB --s3-count 4 --lifecycle-objects 500\n",
+		"command: cellar bench --dir " + dir + " --size 12MiB --small-count 50 --list-keys 3000 --part-size 5MiB --s3-small 64KiB --s3-large 1MiB --s3-count 4 --lifecycle-objects 500 --heal-size 4MiB --heal-object 1MiB --heal-count 20\n",
 		"lifecycle: cellar", "RunLifecycle passes",
 	} {
 		if !strings.Contains(out, want) {

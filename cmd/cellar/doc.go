@@ -59,6 +59,25 @@
 // rebuilt from the zones (cellar rebuild-index, to come), shards whose
 // records an index lost are orphans to fsck, and --repair deletes them.
 //
+// # durability
+//
+//	cellar durability [--data 4] [--parity 2] [--zones 3] [--afr 0.02] [--zone-afr 0.001]
+//	                  [--repair-hours 24] [--repair-mode batch] [--objects N] [--years 1]
+//	                  [--trials 200000] [--seed 1] [--weak-placement]
+//
+// Durability prints the probability of losing one object (and, with
+// --objects, at least one of N) within a year, and its nines, from the
+// Markov model of package internal/durability, whose doc states the
+// assumptions: independent disk failures at --afr, whole-zone losses at
+// --zone-afr (default 0.001 a year a zone: about one destroyed data centre
+// per thousand data-centre-years), repair after --repair-hours on average,
+// by default in one heal pass for all of a stripe's missing shards as
+// cellar's healer does. The shards are placed as cellar places them
+// (round robin; a layout with more than parity shards in a zone is refused
+// unless --weak-placement). A Monte Carlo run of the same process checks
+// the model at failure rates scaled up until losses are common enough to
+// count, and prints both figures and whether they agree.
+//
 // # bench
 //
 //	cellar bench --dir D [--size 1GiB] [--small-count 10000] [--small-size 4KiB]
@@ -131,6 +150,29 @@
 //	               read with GetObject (response checksums validated where
 //	               supported), and through Bucket.Get, each with io.Copy to
 //	               io.Discard, cold like get-large.
+//	heal           --heal-size of --heal-object objects in a default store
+//	               in D/heal (no background work); zone az2's directory is
+//	               then deleted and the store reopened with it empty; an
+//	               untimed Store.Scrub queues its shards; Store.Heal,
+//	               unpaced, rebuilds them, cold. Baseline: the same objects
+//	               as plain files in D/raw-heal, read 4 at a time (as many
+//	               as the healer rebuilds at once), cold. MB/s of object
+//	               bytes brought back to full redundancy; afterwards every
+//	               object is read (first and last 64 KiB) with az1 offline.
+//	scrub          Store.Scrub, unpaced, of the healed store, cold: MB/s of
+//	               shard bytes read and verified, parity included. Baseline:
+//	               heal's raw read again.
+//	heal-10k       not in the default set (its setup alone takes tens of
+//	               seconds): --only heal,scrub,heal-10k. --heal-count
+//	               (10000) objects of --small-size written with az2 offline
+//	               (faulty.Offline, marked so by the prober, which runs
+//	               every second here); then az2 comes back and the time until
+//	               Stats shows it online and the heal queue empty is the
+//	               figure: the prober's return probe and the background
+//	               healer. Objects a second in the table, the seconds in
+//	               the notes. Baseline: writing the missed shard blobs as
+//	               files of their mean size, each fsynced and renamed, 4 at
+//	               a time, in D/raw-many.
 //
 // s3-put and s3-get run each side --reps times, alternating, like the
 // large workloads. Every s3-put run is checked untimed (every size, and the
@@ -157,7 +199,8 @@
 // also guards against a change of the index layout.
 //
 // Bench creates D if missing and refuses to start if any of D/store,
-// D/raw, D/small, D/raw-small, D/list, D/parts or D/s3 exists. It removes them at the end,
+// D/raw, D/small, D/raw-small, D/list, D/parts, D/s3, D/heal, D/raw-heal,
+// D/heal-many or D/raw-many exists. It removes them at the end,
 // and D if it made it, unless --keep. --only limits the table to some
 // workloads; get-large, get-degraded and put-large-mem still perform
 // put-large, whose object they need.

@@ -83,6 +83,8 @@ func openStoreDir(ctx context.Context, cmd, dir string, stderr io.Writer) (*cell
 		SweepInterval: -1,
 		ProbeInterval: -1,
 		ScrubInterval: -1,
+		// An admin heal runs as fast as the disks go.
+		HealBytesPerSecond: -1,
 	})
 }
 

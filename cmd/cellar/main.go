@@ -29,6 +29,7 @@ var commands = []command{
 	{name: "scrub", summary: "verify every shard of a closed store; queue or heal the bad ones", run: runScrub},
 	{name: "fsck", summary: "compare a closed store's index with its zones; --repair fixes", run: runFsck},
 	{name: "usage", summary: "print a closed store's objects, bytes and monthly cost by bucket and storage class", run: runUsage},
+	{name: "durability", summary: "annual probability of losing an object, from a Markov model of failures and repairs", run: runDurability},
 }
 
 func main() {
