@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,9 +17,6 @@ import (
 	"github.com/cellarhq/cellar/backend/faulty"
 	"github.com/cellarhq/cellar/internal/lincheck"
 )
-
-var linDuration = flag.Duration("linearizability.duration", 0,
-	"run each TestLinearizable workload in rounds for this long and print the counts of operations checked (0: a short fixed run)")
 
 // storeClient is the Go API as lincheck drives it.
 type storeClient struct{ b *cellar.Bucket }
@@ -64,64 +58,6 @@ func (c storeClient) List(ctx context.Context, prefix string) (map[string]string
 	return etags, nil
 }
 
-// faultInjector breaks zones while a round runs: latency on any zone, one
-// of zones 0 and 1 going offline and back, and zone 2 failing after a few
-// operations. Alone, each leaves a write quorum; zone 2 failing while
-// another zone is offline makes writes (and reads) fail.
-type faultInjector struct {
-	zones  []*faulty.Backend
-	seed   uint64
-	cancel context.CancelFunc
-	done   sync.WaitGroup
-	rounds uint64
-}
-
-func (f *faultInjector) start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	f.cancel = cancel
-	f.rounds++
-	rng := rand.New(rand.NewPCG(f.seed, f.rounds))
-	f.done.Add(1)
-	go func() {
-		defer f.done.Done()
-		offline := -1
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Duration(2+rng.IntN(20)) * time.Millisecond):
-			}
-			switch p := rng.IntN(100); {
-			case p < 40:
-				f.zones[rng.IntN(len(f.zones))].SetLatency(time.Duration(rng.IntN(1500)) * time.Microsecond)
-			case p < 60:
-				if offline >= 0 {
-					f.zones[offline].SetOffline(false)
-					offline = -1
-				} else {
-					offline = rng.IntN(2)
-					f.zones[offline].SetOffline(true)
-				}
-			case p < 75:
-				f.zones[2].SetFailAfter(int64(rng.IntN(60)))
-			default:
-				f.zones[2].SetFailAfter(-1)
-			}
-		}
-	}()
-}
-
-// settle stops the injection and clears every fault.
-func (f *faultInjector) settle() {
-	f.cancel()
-	f.done.Wait()
-	for _, z := range f.zones {
-		z.SetOffline(false)
-		z.SetFailAfter(-1)
-		z.SetLatency(0)
-	}
-}
-
 func linOptions() *cellar.Options {
 	return &cellar.Options{
 		BlockSize:         64 << 10,
@@ -131,58 +67,6 @@ func linOptions() *cellar.Options {
 		ProbeTimeout:      time.Second,
 		ScrubInterval:     -1,
 		LifecycleInterval: -1,
-	}
-}
-
-// runLinearizable runs a workload against b in rounds, injecting faults
-// into zones, and checks each round.
-func runLinearizable(t *testing.T, b *cellar.Bucket, zones []*faulty.Backend, versioned bool) {
-	ctx := context.Background()
-	f := &faultInjector{zones: zones, seed: 6}
-	cfg := lincheck.Config{Prefix: "k/", Keys: 3, Clients: 8, OpsPerRound: 25, MaxBody: 150_000, Seed: 6, Settle: f.settle}
-	rounds := 2
-	if testing.Short() {
-		cfg.Clients, cfg.OpsPerRound, rounds = 6, 15, 1
-	}
-	long := *linDuration > 0
-	if long {
-		cfg.OpsPerRound = 100
-	}
-	w := lincheck.New(storeClient{b}, cfg)
-	deadline := time.Now().Add(*linDuration)
-	for i := 0; long && time.Now().Before(deadline) || !long && i < rounds; i++ {
-		f.start()
-		r, err := w.Run(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range lincheck.CheckRound(r, time.Minute) {
-			t.Errorf("round %d: %s", i+1, p)
-		}
-		if t.Failed() {
-			break
-		}
-	}
-	if versioned {
-		versions := map[string][]string{}
-		for v, err := range b.Versions(ctx, nil) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			versions[v.Key] = append(versions[v.Key], v.VersionID)
-		}
-		writes, failed := w.Writes()
-		for _, p := range lincheck.CheckVersions(versions, writes, failed) {
-			t.Error(p)
-		}
-	}
-	st := w.Stats()
-	t.Logf("%v", st)
-	if long {
-		fmt.Printf("%s: %v\n", t.Name(), st)
-	}
-	if st.Puts == 0 || st.Gets == 0 || st.Deletes == 0 || st.Lists <= st.Rounds {
-		t.Errorf("the workload missed a kind of operation: %v", st)
 	}
 }
 
@@ -238,7 +122,21 @@ func TestLinearizable(t *testing.T) {
 			if err := s.CreateBucket(ctx, "lin", bopts); err != nil {
 				t.Fatal(err)
 			}
-			runLinearizable(t, s.Bucket("lin"), zones, tc.versioned)
+			b := s.Bucket("lin")
+			var versions func() (map[string][]string, error)
+			if tc.versioned {
+				versions = func() (map[string][]string, error) {
+					vs := map[string][]string{}
+					for v, err := range b.Versions(ctx, nil) {
+						if err != nil {
+							return nil, err
+						}
+						vs[v.Key] = append(vs[v.Key], v.VersionID)
+					}
+					return vs, nil
+				}
+			}
+			lincheck.Test(t, storeClient{b}, zones, versions)
 		})
 	}
 }
