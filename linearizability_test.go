@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,6 +170,23 @@ func TestLinearizableCatchesStaleRead(t *testing.T) {
 		if kind == lincheck.Get && porcupine.CheckOperations(lincheck.KeyModel(r.Init), h) {
 			t.Errorf("per key: a stale %s passes", kind)
 		}
+	}
+	// A failed check writes porcupine's visualization and names the file.
+	h, _ := withStaleRead(r.History, lincheck.Get)
+	problems := lincheck.CheckRound(lincheck.Round{Init: r.Init, History: h}, time.Minute)
+	if len(problems) != 2 {
+		t.Fatalf("a stale get: %d problems, want one from each model: %v", len(problems), problems)
+	}
+	for _, p := range problems {
+		i := strings.LastIndex(p, "visualization: ")
+		if i < 0 || !strings.Contains(p, "Illegal") {
+			t.Fatalf("problem %q names no visualization", p)
+		}
+		path := p[i+len("visualization: "):]
+		if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+			t.Errorf("visualization %s: %v", path, err)
+		}
+		os.Remove(path)
 	}
 }
 
