@@ -138,7 +138,7 @@ func TestLinearizable(t *testing.T) {
 					return vs, nil
 				}
 			}
-			lincheck.Test(t, storeClient{b}, zones, versions)
+			lincheck.Test(t, storeClient{b}, zones, 2, versions)
 		})
 	}
 }

@@ -142,7 +142,7 @@ func TestLinearizableHTTP(t *testing.T) {
 				}
 				versions = func() (map[string][]string, error) { return c.versions(ctx) }
 			}
-			lincheck.Test(t, c, zones, versions)
+			lincheck.Test(t, c, zones, 1, versions)
 		})
 	}
 }

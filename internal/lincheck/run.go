@@ -58,7 +58,7 @@ func (f *Faults) Start() {
 					offline = rng.IntN(2)
 					f.Zones[offline].SetOffline(true)
 				}
-			case p < 75:
+			case p < 68:
 				f.Zones[2].SetFailAfter(int64(rng.IntN(60)))
 			default:
 				f.Zones[2].SetFailAfter(-1)
@@ -79,15 +79,14 @@ func (f *Faults) Settle() {
 }
 
 // Test runs a workload against c in rounds while faults break zones, and
-// checks each round: a few rounds, or with -linearizability.duration
-// rounds for that long, printing the counts. versions, if not nil, lists
+// checks each round: the given number of rounds (one with -short), or with
+// -linearizability.duration rounds for that long, printing the counts. versions, if not nil, lists
 // the bucket's versions at the end (key → version IDs, newest first) for
 // CheckVersions.
-func Test(t testing.TB, c Client, zones []*faulty.Backend, versions func() (map[string][]string, error)) {
+func Test(t testing.TB, c Client, zones []*faulty.Backend, rounds int, versions func() (map[string][]string, error)) {
 	ctx := context.Background()
 	f := &Faults{Zones: zones, Seed: 6}
 	cfg := Config{Prefix: "k/", Keys: 3, Clients: 8, OpsPerRound: 25, MaxBody: 150_000, Seed: 6, Settle: f.Settle}
-	rounds := 2
 	if testing.Short() {
 		cfg.Clients, cfg.OpsPerRound, rounds = 6, 15, 1
 	}
