@@ -27,4 +27,21 @@
 // is the state the next round starts from, and each round is checked on
 // its own: the cost of a check stays bounded however long the workload
 // runs.
+//
+// # Faults and the long form
+//
+// Test runs the workload while Faults slow zones down, take one offline
+// and bring it back, and make another fail every operation after a few,
+// so that some writes reach quorum and some do not. By default it runs a
+// round or two, a few seconds under -race; with
+//
+//	go test -run TestLinearizable -linearizability.duration 10m
+//
+// it runs rounds for that long and prints how many operations of each
+// kind were checked. A failed check writes porcupine's visualization (an
+// HTML page) to a temporary file and names it in the test's error.
+//
+// In a versioned bucket a get reads the latest version, so the model is
+// the same; CheckVersions also checks the version history that
+// ListObjectVersions gives against the acknowledged writes.
 package lincheck
