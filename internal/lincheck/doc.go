@@ -35,10 +35,11 @@
 // so that some writes reach quorum and some do not. By default it runs a
 // round or two, a few seconds under -race; with
 //
-//	go test -run TestLinearizable -linearizability.duration 10m
+//	go test -run TestLinearizable -linearizability.duration=10m
 //
-// it runs rounds for that long and prints how many operations of each
-// kind were checked. A failed check writes porcupine's visualization (an
+// (in the package's directory: go test prints a passing test's output only
+// in that mode or with -v) it runs rounds for that long and prints how many
+// operations of each kind were checked. A failed check writes porcupine's visualization (an
 // HTML page) to a temporary file and names it in the test's error.
 //
 // In a versioned bucket a get reads the latest version, so the model is
