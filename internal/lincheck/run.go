@@ -86,9 +86,9 @@ func (f *Faults) Settle() {
 func Test(t testing.TB, c Client, zones []*faulty.Backend, rounds int, versions func() (map[string][]string, error)) {
 	ctx := context.Background()
 	f := &Faults{Zones: zones, Seed: 6}
-	cfg := Config{Prefix: "k/", Keys: 3, Clients: 8, OpsPerRound: 25, MaxBody: 150_000, Seed: 6, Settle: f.Settle}
+	cfg := Config{Prefix: "k/", Keys: 3, Clients: 8, OpsPerRound: 15, MaxBody: 150_000, Seed: 6, Settle: f.Settle}
 	if testing.Short() {
-		cfg.Clients, cfg.OpsPerRound, rounds = 6, 15, 1
+		cfg.Clients, cfg.OpsPerRound, rounds = 6, 10, 1
 	}
 	long := *Duration > 0
 	if long {
