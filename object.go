@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 	"sync"
 	"time"
@@ -341,8 +342,14 @@ func (o *Object) ReadAt(p []byte, off int64) (int, error) {
 	return total, nil
 }
 
+// readError classifies a read's failure: too few shards because some
+// were corrupt or gone is ErrCorrupt; too few only because zones were
+// unavailable (offline, failing with I/O errors) is ErrQuorum, which a
+// caller may retry once the zones are back.
 func (o *Object) readError(err error) error {
 	switch {
+	case errors.Is(err, erasure.ErrTooManyBad) && !errors.Is(err, erasure.ErrCorrupt) && !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: %s/%s: too few zones available to read: %w", ErrQuorum, o.info.Bucket, o.info.Key, err)
 	case errors.Is(err, erasure.ErrTooManyBad):
 		return fmt.Errorf("%w: %s/%s: %w", ErrCorrupt, o.info.Bucket, o.info.Key, err)
 	case errors.Is(err, erasure.ErrQuorum):

@@ -529,6 +529,19 @@ func (r *Reader) reconstruct(e *entry, state []uint8, have [][]byte) error {
 	return nil
 }
 
+// tooManyBadError is ErrTooManyBad with the shards' own errors, so that a
+// caller can tell shards that were unavailable (an offline zone) from
+// shards that were corrupt or lost.
+type tooManyBadError struct {
+	msg  string
+	errs []error
+}
+
+func (e *tooManyBadError) Error() string { return e.msg }
+
+// Unwrap gives ErrTooManyBad and every shard's error.
+func (e *tooManyBadError) Unwrap() []error { return append([]error{ErrTooManyBad}, e.errs...) }
+
 // tooManyBad is the error for block j when at most usable shards can still
 // turn out good.
 func (r *Reader) tooManyBad(j int64, usable int, errs []error) error {
@@ -536,8 +549,10 @@ func (r *Reader) tooManyBad(j int64, usable int, errs []error) error {
 	for i, err := range errs {
 		msgs[i] = err.Error()
 	}
-	return fmt.Errorf("%w: data %s block %d: at most %d of %d shards usable, need %d: %s",
-		ErrTooManyBad, r.dataID, j, usable, r.n, r.k, strings.Join(msgs, "; "))
+	return &tooManyBadError{
+		msg:  fmt.Sprintf("%v: data %s block %d: at most %d of %d shards usable, need %d: %s", ErrTooManyBad, r.dataID, j, usable, r.n, r.k, strings.Join(msgs, "; ")),
+		errs: errs,
+	}
 }
 
 func (r *Reader) shardErr(i int, err error) *ShardError {
