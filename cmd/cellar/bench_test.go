@@ -28,6 +28,7 @@ func TestBench(t *testing.T) {
 		wPutLarge: "MB/s", wMultipart: "MB/s", wGetLarge: "MB/s", wGetDegraded: "MB/s",
 		wPutSmall: "obj/s", wList: "keys/s", wPutLargeMem: "MiB",
 		wS3Put + " 64KiB": "MB/s", wS3Put + " 1MiB": "MB/s", wS3Get + " 64KiB": "MB/s", wS3Get + " 1MiB": "MB/s",
+		wS3Put + " 64KiB/TLS": "MB/s", wS3Put + " 1MiB/TLS": "MB/s", wS3Get + " 64KiB/TLS": "MB/s", wS3Get + " 1MiB/TLS": "MB/s",
 	}
 	if len(rows) != len(units) {
 		t.Errorf("table has %d rows, want %d", len(rows), len(units))
@@ -64,6 +65,7 @@ func TestBench(t *testing.T) {
 		"get-large: cold", "MiB from disk", "best of 3", "zone az2 offline",
 		"s3-put: 1MiB: cellar-HTTP best", "s3-get: 64KiB: Go API best", "x-amz-checksum-crc32",
 		"s3-put: 1MiB: peer gofakes3", "s3-get: 1MiB: peer gofakes3",
+		"s3-put: 1MiB/TLS: cellar-HTTP best", "over TLS (HTTP/1.1)", "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
 		"command: cellar bench --dir " + dir + " --size 12MiB --small-count 50 --list-keys 3000 --part-size 5MiB --s3-small 64KiB --s3-large 1MiB --s3-count 4\n",
 	} {
 		if !strings.Contains(out, want) {
