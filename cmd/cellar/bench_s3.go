@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -82,10 +83,24 @@ func (b *bench) rowLabels(w string) []string {
 	}
 	var out []string
 	for _, c := range b.s3Classes() {
-		out = append(out, w+" "+c.label)
+		for _, t := range s3Transports {
+			out = append(out, w+" "+c.label+t.tag)
+		}
 	}
 	return out
 }
+
+// s3Transport is how the SDK client reaches the handler: plain HTTP, where
+// aws-sdk-go-v2 signs the body's SHA-256 (both sides hash every byte), or
+// TLS, where it sends STREAMING-UNSIGNED-PAYLOAD-TRAILER: an aws-chunked
+// body with a CRC32 trailer and no payload hash, as against AWS itself.
+type s3Transport struct {
+	tls  bool
+	tag  string // appended to the row label: "s3-put 64MiB/TLS"
+	name string // for the notes
+}
+
+var s3Transports = []s3Transport{{tag: "", name: "plain HTTP"}, {tls: true, tag: "/TLS", name: "TLS (HTTP/1.1)"}}
 
 // genSeeker is object bytes [base, base+size) of the generator, seekable.
 type genSeeker struct {
@@ -153,9 +168,13 @@ func (t *headerTap) RoundTrip(r *http.Request) (*http.Response, error) {
 // newS3Client is an SDK client for a loopback endpoint: path style, static
 // credentials, no retries, and the checksum behaviour that
 // config.LoadDefaultConfig gives (CRC32 where supported, responses
-// validated), set explicitly.
-func newS3Client(url string, conc int, tap *headerTap) *s3.Client {
+// validated), set explicitly. tlsConf, if set, is the TLS configuration
+// that trusts the endpoint's certificate.
+func newS3Client(url string, conc int, tap *headerTap, tlsConf *tls.Config) *s3.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if tlsConf != nil {
+		tr.TLSClientConfig = tlsConf.Clone()
+	}
 	tr.MaxIdleConnsPerHost = conc
 	tr.MaxIdleConns = 2 * conc
 	tap.base = tr
@@ -174,25 +193,37 @@ func newS3Client(url string, conc int, tap *headerTap) *s3.Client {
 // s3Env is cellar's S3 handler on loopback over the current store.
 type s3Env struct {
 	b      *bench
+	t      s3Transport
 	st     *cellar.Store
 	swap   swapHandler
 	srv    *http.Server
+	ts     *httptest.Server // the TLS server, with its own certificate
 	url    string
 	client *s3.Client
 	tap    headerTap
 }
 
-func (b *bench) startS3() (*s3Env, error) {
-	e := &s3Env{b: b}
+func (b *bench) startS3(t s3Transport) (*s3Env, error) {
+	e := &s3Env{b: b, t: t}
+	e.swap.set(http.NotFoundHandler())
+	if t.tls {
+		// httptest's certificate for 127.0.0.1; HTTP/1.1 only, as
+		// EnableHTTP2 is left false, so that both rows use one protocol.
+		e.ts = httptest.NewUnstartedServer(&e.swap)
+		e.ts.Config.ReadHeaderTimeout = time.Minute
+		e.ts.StartTLS()
+		e.url = e.ts.URL
+		e.client = newS3Client(e.url, b.cfg.concurrency, &e.tap, e.ts.Client().Transport.(*http.Transport).TLSClientConfig)
+		return e, nil
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	e.swap.set(http.NotFoundHandler())
 	e.srv = &http.Server{Handler: &e.swap, ReadHeaderTimeout: time.Minute}
 	go e.srv.Serve(ln)
 	e.url = "http://" + ln.Addr().String()
-	e.client = newS3Client(e.url, b.cfg.concurrency, &e.tap)
+	e.client = newS3Client(e.url, b.cfg.concurrency, &e.tap, nil)
 	return e, nil
 }
 
@@ -224,19 +255,39 @@ func (e *s3Env) closeStore() error {
 }
 
 func (e *s3Env) close() error {
-	err := e.srv.Close()
+	var err error
+	if e.ts != nil {
+		e.ts.Close()
+	} else {
+		err = e.srv.Close()
+	}
 	return errors.Join(err, e.closeStore())
 }
 
-// s3 runs s3-put and s3-get for each object size.
+// s3 runs s3-put and s3-get for each object size, over plain HTTP and
+// over TLS.
 func (b *bench) s3(ctx context.Context) error {
-	e, err := b.startS3()
+	peer := b.startPeer()
+	defer peer.close()
+	for i, t := range s3Transports {
+		p := peer
+		if i > 0 {
+			p = nil // the peer runs once, over plain HTTP
+		}
+		if err := b.s3Over(ctx, t, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// s3Over runs s3-put and s3-get for each object size over transport t.
+func (b *bench) s3Over(ctx context.Context, t s3Transport, peer *s3Peer) error {
+	e, err := b.startS3(t)
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	peer := b.startPeer()
-	defer peer.close()
 	for _, c := range b.s3Classes() {
 		if err := b.s3Class(ctx, e, peer, c); err != nil {
 			return err
@@ -246,7 +297,7 @@ func (b *bench) s3(ctx context.Context) error {
 		}
 	}
 	if b.sel[wS3Put] {
-		b.note(wS3Put, "the first PutObject as the SDK sent it (RequestChecksumCalculation WhenSupported, plain HTTP): %s", e.tap.put)
+		b.note(wS3Put, "the first PutObject as the SDK sent it (RequestChecksumCalculation WhenSupported, %s): %s", t.name, e.tap.put)
 	}
 	return nil
 }
@@ -255,7 +306,8 @@ func (b *bench) s3Class(ctx context.Context, e *s3Env, peer *s3Peer, c s3Class) 
 	conc := b.cfg.concurrency
 	total := c.size * int64(c.n)
 	what := fmt.Sprintf("%d objects of %s, %d at a time", c.n, byteSize(c.size), conc)
-	row := func(w string) string { return w + " " + c.label }
+	row := func(w string) string { return w + " " + c.label + e.t.tag }
+	label := c.label + e.t.tag
 
 	httpPut := func() (sample, error) {
 		if err := e.fresh(ctx); err != nil {
@@ -304,11 +356,18 @@ func (b *bench) s3Class(ctx context.Context, e *s3Env, peer *s3Peer, c s3Class) 
 		}
 		b.rows[row(wS3Put)] = throughputRow(total, best(cs).d, best(gs).d, "MB/s")
 		b.note(wS3Put, "%s: %s into a fresh embedded-default store in D/%s each run; %d runs a side, alternating, fastest shown; afterwards (untimed) every object's size checked and the first and last read back",
-			c.label, what, subS3, b.cfg.reps)
-		b.note(wS3Put, "%s: cellar-HTTP %s: aws-sdk-go-v2 PutObject (ContentLength set, seekable body) to s3api.New on 127.0.0.1 over plain HTTP", c.label, describe(cs))
-		b.note(wS3Put, "%s: Go API %s: Bucket.Put (Size set)", c.label, describe(gs))
-	} else if err := b.s3Fill(ctx, e, c); err != nil {
-		return fmt.Errorf("%s: %w", row(wS3Get), err)
+			label, what, subS3, b.cfg.reps)
+		b.note(wS3Put, "%s: cellar-HTTP %s: aws-sdk-go-v2 PutObject (ContentLength set, seekable body) to s3api.New on 127.0.0.1 over %s", label, describe(cs), e.t.name)
+		b.note(wS3Put, "%s: Go API %s: Bucket.Put (Size set)", label, describe(gs))
+	}
+
+	if b.sel[wS3Get] {
+		// Whichever side of s3-put ran last left its objects, with its
+		// checksum: the objects to read are put afresh, the same way
+		// every time.
+		if err := b.s3Fill(ctx, e, c); err != nil {
+			return fmt.Errorf("%s: %w", row(wS3Get), err)
+		}
 	}
 
 	if b.sel[wS3Get] {
@@ -358,10 +417,10 @@ func (b *bench) s3Class(ctx context.Context, e *s3Env, peer *s3Peer, c s3Class) 
 			return fmt.Errorf("%s: %w", row(wS3Get), err)
 		}
 		b.rows[row(wS3Get)] = throughputRow(total, best(cs).d, best(gs).d, "MB/s")
-		b.note(wS3Get, "%s: %s; %s; afterwards (untimed) the first and last objects read whole through the SDK and compared with the generator",
-			c.label, what, b.readMode())
-		b.note(wS3Get, "%s: cellar-HTTP %s: aws-sdk-go-v2 GetObject + io.Copy(io.Discard), length checked", c.label, describe(cs))
-		b.note(wS3Get, "%s: Go API %s: Bucket.Get + io.Copy(io.Discard), length checked", c.label, describe(gs))
+		b.note(wS3Get, "%s: %s, put untimed by the same SDK client into a fresh store (so each carries the SDK's default CRC32, which GetObject returns and the SDK validates); %s; afterwards (untimed) the first and last objects read whole through the SDK and compared with the generator",
+			label, what, b.readMode())
+		b.note(wS3Get, "%s: cellar-HTTP %s: aws-sdk-go-v2 GetObject over %s + io.Copy(io.Discard), length checked", label, describe(cs), e.t.name)
+		b.note(wS3Get, "%s: Go API %s: Bucket.Get + io.Copy(io.Discard), length checked", label, describe(gs))
 	}
 
 	if peer != nil {
@@ -370,14 +429,21 @@ func (b *bench) s3Class(ctx context.Context, e *s3Env, peer *s3Peer, c s3Class) 
 	return nil
 }
 
-// s3Fill puts c's objects untimed, for s3-get without s3-put.
+// s3Fill puts c's objects untimed for s3-get, into a fresh store, with the
+// SDK client, as an S3 user's objects are put: each then carries the
+// CRC32 that the SDK sends by default, which GetObject returns and the SDK
+// validates. (An object put without a checksum, through Bucket.Put, has a
+// CRC64NVME, as in S3, which aws-sdk-go-v2 validates with the generic
+// table-driven hash/crc64, several times the cost of CRC32.)
 func (b *bench) s3Fill(ctx context.Context, e *s3Env, c s3Class) error {
 	if err := e.fresh(ctx); err != nil {
 		return err
 	}
-	bk := e.st.Bucket(benchBucket)
 	err := forEach(ctx, c.n, b.cfg.concurrency, func(ctx context.Context, i int) error {
-		_, err := bk.Put(ctx, c.key(i), b.gen.reader(int64(i)*c.size, int64(i+1)*c.size), &cellar.PutOptions{Size: c.size})
+		_, err := e.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(benchBucket), Key: aws.String(c.key(i)),
+			Body: c.body(b.gen, i), ContentLength: aws.Int64(c.size),
+		})
 		return err
 	})
 	if err == nil {
@@ -466,7 +532,7 @@ func (b *bench) startPeer() *s3Peer {
 	p := &s3Peer{b: b}
 	p.swap.set(http.NotFoundHandler())
 	p.ts = httptest.NewServer(&p.swap)
-	p.client = newS3Client(p.ts.URL, b.cfg.concurrency, &p.tap)
+	p.client = newS3Client(p.ts.URL, b.cfg.concurrency, &p.tap, nil)
 	return p
 }
 

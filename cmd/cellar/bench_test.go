@@ -30,6 +30,7 @@ func TestBench(t *testing.T) {
 		wS3Put + " 64KiB": "MB/s", wS3Put + " 1MiB": "MB/s", wS3Get + " 64KiB": "MB/s", wS3Get + " 1MiB": "MB/s",
 		wLifecycle: "obj/s", wLifecycleIdle: "ms",
 		wHeal: "MB/s", wScrub: "MB/s",
+		wS3Put + " 64KiB/TLS": "MB/s", wS3Put + " 1MiB/TLS": "MB/s", wS3Get + " 64KiB/TLS": "MB/s", wS3Get + " 1MiB/TLS": "MB/s",
 	}
 	if len(rows) != len(units) {
 		t.Errorf("table has %d rows, want %d", len(rows), len(units))
@@ -68,6 +69,7 @@ func TestBench(t *testing.T) {
 		"s3-put: 1MiB: peer gofakes3", "s3-get: 1MiB: peer gofakes3",
 		"command: cellar bench --dir " + dir + " --size 12MiB --small-count 50 --list-keys 3000 --part-size 5MiB --s3-small 64KiB --s3-large 1MiB --s3-count 4 --lifecycle-objects 500 --heal-size 4MiB --heal-object 1MiB --heal-count 20\n",
 		"lifecycle: cellar", "RunLifecycle passes",
+		"s3-put: 1MiB/TLS: cellar-HTTP best", "over TLS (HTTP/1.1)", "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)

@@ -146,8 +146,15 @@
 //	               figure is the cellar column; the baseline column is the
 //	               same puts through Bucket.Put into the same kind of store.
 //	               MB/s of object bytes; the ratio is HTTP/Go API.
-//	s3-get         rows "s3-get 1MiB" and "s3-get 64MiB": the same objects
-//	               read with GetObject (response checksums validated where
+//	               Rows ".../TLS" ("s3-put 64MiB/TLS") do the same over
+//	               TLS (httptest's certificate, HTTP/1.1), where the SDK,
+//	               as against AWS, sends STREAMING-UNSIGNED-PAYLOAD-TRAILER:
+//	               an aws-chunked body with a CRC32 trailer and no payload
+//	               SHA-256.
+//	s3-get         rows "s3-get 1MiB" and "s3-get 64MiB", and their /TLS
+//	               rows: objects put untimed by the same SDK client (so
+//	               each carries the SDK's default CRC32) read with
+//	               GetObject (response checksums validated where
 //	               supported), and through Bucket.Get, each with io.Copy to
 //	               io.Discard, cold like get-large.
 //	heal           --heal-size of --heal-object objects in a default store
