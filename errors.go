@@ -62,7 +62,8 @@ var (
 	// configuration. It matches fs.ErrNotExist.
 	ErrNoSuchLifecycleConfiguration = &notExistError{"cellar: no such lifecycle configuration"}
 	// ErrNotImplemented reports a valid S3 request that the store does
-	// not support yet (S3: NotImplemented), such as lifecycle transitions.
+	// not support (S3: NotImplemented). No operation of the store returns
+	// it today; it is kept for callers that match on it.
 	ErrNotImplemented = errors.New("cellar: not implemented")
 )
 

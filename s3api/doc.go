@@ -42,6 +42,7 @@
 //	GetObjectTagging                 GET /b/k?tagging                  Bucket.GetObjectTagging
 //	PutObjectTagging                 PUT /b/k?tagging                  Bucket.PutObjectTagging
 //	DeleteObjectTagging              DELETE /b/k?tagging               Bucket.DeleteObjectTagging
+//	RestoreObject                    POST /b/k?restore                 Bucket.Restore
 //	CreateMultipartUpload            POST /b/k?uploads                 Bucket.CreateMultipartUpload
 //	UploadPart                       PUT /b/k?partNumber=N&uploadId=U  MultipartUpload.UploadPart
 //	UploadPartCopy                   PUT ... + x-amz-copy-source       MultipartUpload.UploadPartCopy
@@ -51,7 +52,7 @@
 //
 // Every other S3 subresource (?acl, ?policy, ?cors, ?encryption,
 // ?website, ?notification, ?replication, ?object-lock, ?retention,
-// ?legal-hold, ?restore, ?select, bucket ?tagging, object ?lifecycle,
+// ?legal-hold, ?select, bucket ?tagging, object ?lifecycle,
 // ...), POST
 // Object form uploads and OPTIONS answer 501 NotImplemented with S3's
 // <Error> body, never a success or a listing that a client could mistake
