@@ -64,6 +64,9 @@ var (
 	// ErrNotImplemented reports a valid S3 request that the store does
 	// not support yet (S3: NotImplemented), such as lifecycle transitions.
 	ErrNotImplemented = errors.New("cellar: not implemented")
+	// ErrIndexExists reports that RebuildIndex was asked to rebuild an
+	// index that is there, without RebuildOptions.Replace.
+	ErrIndexExists = errors.New("cellar: index exists")
 )
 
 // notExistError is a sentinel that also matches fs.ErrNotExist.

@@ -94,7 +94,7 @@ func (b *Bucket) SetLifecycle(ctx context.Context, cfg *LifecycleConfig) error {
 		// INVARIANT: a bucket whose rules changed has a replan item until
 		// every version and upload of it has been planned under them.
 		batch.Set(lifecycleReplanItem(b.name), []byte(nonce))
-		return s.idx.Apply(ctx, &batch)
+		return s.apply(ctx, &batch)
 	}(); err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (b *Bucket) DeleteLifecycle(ctx context.Context) error {
 	var batch index.Batch
 	batch.Set(bucketKey(b.name), v)
 	batch.Delete(lifecycleReplanItem(b.name))
-	return s.idx.Apply(ctx, &batch)
+	return s.apply(ctx, &batch)
 }
 
 // lifecycle decodes the bucket's configuration, nil if it has none.
@@ -663,7 +663,7 @@ func (s *Store) lifecycleKey(ctx context.Context, it lifecycleItem, now time.Tim
 			batch.Set(lifecycleKeyItem(due, it.bucket, it.objectKey), nil)
 		}
 	}
-	if err := s.idx.Apply(ctx, &batch); err != nil {
+	if err := s.apply(ctx, &batch); err != nil {
 		return fmt.Errorf("cellar: lifecycle %s/%s: %w", it.bucket, it.objectKey, err)
 	}
 	rep.add(done)
@@ -800,7 +800,7 @@ func (s *Store) lifecycleUpload(ctx context.Context, it lifecycleItem, now time.
 			}
 		}
 	}
-	if err := s.idx.Apply(ctx, &batch); err != nil {
+	if err := s.apply(ctx, &batch); err != nil {
 		return fmt.Errorf("cellar: lifecycle upload %s: %w", it.uploadID, err)
 	}
 	if aborted {
