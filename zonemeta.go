@@ -444,8 +444,15 @@ type zoneMeta struct {
 	// live counts those whose copy is not a removal.
 	copies, live map[string]int
 	unreadable   int
-	unreachable  []int
-	problems     []string
+	// unreadableCopies names the copies that could not be read.
+	unreadableCopies []zoneCopy
+	unreachable      []int
+	problems         []string
+}
+
+type zoneCopy struct {
+	zone int
+	name string
 }
 
 // loadZoneMeta reads every meta record of every zone.
@@ -478,6 +485,7 @@ func (s *Store) loadZoneMeta(ctx context.Context) (*zoneMeta, error) {
 					return nil, ctx.Err()
 				}
 				zm.unreadable++
+				zm.unreadableCopies = append(zm.unreadableCopies, zoneCopy{zone: zi, name: name})
 				zm.problems = append(zm.problems, fmt.Sprintf("zone %d: metadata record %s unreadable: %v", zi, name, err))
 				continue
 			}

@@ -28,6 +28,7 @@ var commands = []command{
 	{name: "heal", summary: "bring every object of a closed store back to full redundancy", run: runHeal},
 	{name: "scrub", summary: "verify every shard of a closed store; queue or heal the bad ones", run: runScrub},
 	{name: "fsck", summary: "compare a closed store's index with its zones; --repair fixes", run: runFsck},
+	{name: "rebuild-index", summary: "make a closed store's index again from its zones alone", run: runRebuildIndex},
 }
 
 func main() {
