@@ -17,6 +17,10 @@ type CheckReport struct {
 	// Degraded counts data sets with some shards missing or corrupt but
 	// still readable; each bad shard is also queued for healing.
 	Degraded int
+	// MetaDegraded counts zone metadata records that agree with the index
+	// but are missing or unreadable on some zone; each is queued for
+	// Heal, which writes it again.
+	MetaDegraded int
 	// Unreachable lists zones that could not be listed (offline); their
 	// orphans, if any, were not looked for.
 	Unreachable []int
@@ -142,11 +146,15 @@ func (s *Store) Check(ctx context.Context) (*CheckReport, error) {
 		}
 	}
 	// The zone metadata records must agree with the index.
-	mp, _, err := s.metaDiff(ctx, snap)
+	mp, _, degraded, err := s.metaDiff(ctx, snap)
 	if err != nil {
 		return nil, err
 	}
 	rep.Problems = append(rep.Problems, mp...)
+	rep.MetaDegraded = len(degraded)
+	for _, d := range degraded {
+		heal.Set(metaHealKey(d.name), d.ikey)
+	}
 	if heal.Len() > 0 {
 		if err := s.idx.Apply(ctx, &heal); err != nil {
 			return rep, err

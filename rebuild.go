@@ -251,13 +251,19 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 	}
 	due := s.now().Add(max(s.opts.DeleteGrace, 0)).UnixNano()
 	queued := map[string]bool{}
+	var tombstones []*metaRecord // for garbage found here, not already tombstoned
+	gen := s.nextSeq(0)
 	queueGarbage := func(seg segment) {
 		if queued[seg.DataID] {
 			return
 		}
 		queued[seg.DataID] = true
 		rep.Garbage++
-		batch.Set(garbageKey(due, seg.DataID), seg.marshal())
+		k, v := garbageKey(due, seg.DataID), seg.marshal()
+		batch.Set(k, v)
+		if _, ok := garbage[seg.DataID]; !ok {
+			tombstones = append(tombstones, &metaRecord{Kind: metaKindGarbage, Gen: gen, Body: v, ikey: k})
+		}
 	}
 	drop := func(v *versionRecord) {
 		rep.Removed++
@@ -389,6 +395,17 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 		queueGarbage(garbage[id])
 		if err := flush(false); err != nil {
 			return err
+		}
+	}
+	// Data this rebuild queued for deletion gets its tombstone, so that
+	// a second rebuild before Sweep agrees.
+	if len(tombstones) > 0 {
+		missed, err := s.putMeta(ctx, tombstones)
+		if err != nil {
+			return err
+		}
+		for _, m := range missed {
+			batch.Set(metaHealKey(m.name()), m.ikey)
 		}
 	}
 	if err := flush(true); err != nil {

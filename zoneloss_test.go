@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,6 +215,9 @@ func shardFiles(t testing.TB, zoneDir string) []string {
 	err := filepath.WalkDir(zoneDir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if !e.IsDir() && !strings.HasPrefix(e.Name(), "data") {
+			return nil // a zone metadata record, not a shard
 		}
 		if e.IsDir() && e.Name() == "tmp" {
 			return filepath.SkipDir

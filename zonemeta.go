@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -214,10 +215,16 @@ func (s *Store) applyWith(ctx context.Context, b *index.Batch, trailer []byte) e
 	if err != nil {
 		return err
 	}
+	var missed []*metaRecord
 	if len(recs) > 0 {
-		if err := s.putMeta(ctx, recs); err != nil {
+		missed, err = s.putMeta(ctx, recs)
+		if err != nil {
 			s.resyncMeta(context.WithoutCancel(ctx), recs)
 			return err
+		}
+		// Records that missed a zone are written again by Heal.
+		for _, m := range missed {
+			b.Set(metaHealKey(m.name()), m.ikey)
 		}
 	}
 	if err := s.idx.Apply(ctx, b); err != nil {
@@ -225,6 +232,22 @@ func (s *Store) applyWith(ctx context.Context, b *index.Batch, trailer []byte) e
 			s.resyncMeta(context.WithoutCancel(ctx), recs)
 		}
 		return err
+	}
+	// A version tombstone that every zone took has done its work: every
+	// copy of the version's record is now a tombstone, and the data's
+	// trailers are covered by garbage tombstones until swept. It goes
+	// now; one left by a crash here is stale, and RepairMeta removes it.
+	for _, m := range recs {
+		if m.Kind == metaKindVersion && m.Removed && !slices.Contains(missed, m) {
+			if err := s.deleteMeta(context.WithoutCancel(ctx), m.name()); err != nil {
+				s.log.Warn("cellar: version tombstone not removed from every zone; queued for healing", "record", m.name(), "err", err)
+				var hb index.Batch
+				hb.Set(metaHealKey(m.name()), m.ikey)
+				if err := s.idx.Apply(context.WithoutCancel(ctx), &hb); err != nil {
+					s.log.Warn("cellar: queueing a metadata record for healing failed", "record", m.name(), "err", err)
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -316,8 +339,8 @@ func versionTombstone(rec *versionRecord) *metaRecord {
 }
 
 // putMeta writes records to every zone at once; each must reach
-// metaQuorum zones.
-func (s *Store) putMeta(ctx context.Context, recs []*metaRecord) error {
+// metaQuorum zones. It returns the records that missed a zone.
+func (s *Store) putMeta(ctx context.Context, recs []*metaRecord) ([]*metaRecord, error) {
 	ok := make([]int, len(recs))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -339,15 +362,19 @@ func (s *Store) putMeta(ctx context.Context, recs []*metaRecord) error {
 		}()
 	}
 	wg.Wait()
+	var missed []*metaRecord
 	for i, n := range ok {
 		if n < s.metaQuorum() {
-			return fmt.Errorf("%w: metadata record %s reached %d zones, need %d: %w", ErrQuorum, recs[i].name(), n, s.metaQuorum(), errors.Join(errs...))
+			return nil, fmt.Errorf("%w: metadata record %s reached %d zones, need %d: %w", ErrQuorum, recs[i].name(), n, s.metaQuorum(), errors.Join(errs...))
+		}
+		if n < len(s.zones) {
+			missed = append(missed, recs[i])
 		}
 	}
 	if len(errs) > 0 {
-		s.log.Warn("cellar: metadata record missed zones", "err", errors.Join(errs...))
+		s.log.Warn("cellar: metadata record missed zones; queued for healing", "err", errors.Join(errs...))
 	}
-	return nil
+	return missed, nil
 }
 
 func writeBlob(ctx context.Context, z backend.Backend, name string, b []byte) error {
@@ -430,7 +457,7 @@ func (s *Store) resyncMeta(ctx context.Context, recs []*metaRecord) {
 		}
 	}
 	if len(fix) > 0 {
-		if err := s.putMeta(ctx, fix); err != nil {
+		if _, err := s.putMeta(ctx, fix); err != nil {
 			s.log.Warn("cellar: metadata resync failed", "err", err)
 		}
 	}
@@ -522,3 +549,105 @@ func decodeVersionKey(k []byte) (bucket, key string, seq uint64, err error) {
 
 // dataIDOfGarbageName returns the data ID of a meta/g name.
 func dataIDOfGarbageName(name string) string { return strings.TrimPrefix(name, metaGarbagePrefix) }
+
+// healMeta writes again, to every zone, each metadata record that missed
+// a zone when it was written (the M space), from what the index holds
+// now. It holds bucket and object commits off for each record, so that a
+// newer change of the same record cannot be overwritten. Records that
+// cannot be written to every zone stay queued; it returns how many were
+// written and how many stay.
+func (s *Store) healMeta(ctx context.Context) (done, pending int, err error) {
+	lower := []byte{spaceMetaHeal}
+	for {
+		type item struct{ key, ikey []byte }
+		var items []item
+		it, err := s.idx.NewIter(ctx, lower, []byte{spaceMetaHeal + 1})
+		if err != nil {
+			return done, pending, err
+		}
+		for ok := it.First(); ok && len(items) < 256; ok = it.Next() {
+			items = append(items, item{append([]byte(nil), it.Key()...), append([]byte(nil), it.Value()...)})
+		}
+		err = it.Error()
+		it.Close()
+		if err != nil || len(items) == 0 {
+			return done, pending, err
+		}
+		for _, it := range items {
+			ok, err := s.healMetaOne(ctx, string(it.key[1:]), it.ikey)
+			if err != nil {
+				return done, pending, err
+			}
+			if ok {
+				done++
+			} else {
+				pending++
+			}
+		}
+		lower = append(items[len(items)-1].key, 0)
+	}
+}
+
+func (s *Store) healMetaOne(ctx context.Context, name string, ikey []byte) (bool, error) {
+	s.buckets.Lock()
+	defer s.buckets.Unlock()
+	v, err := s.idx.Get(ctx, ikey)
+	found := err == nil
+	if err != nil && !errors.Is(err, index.ErrNotFound) {
+		return false, err
+	}
+	var m *metaRecord
+	switch {
+	case strings.HasPrefix(name, metaBucketPrefix) && len(ikey) > 0 && ikey[0] == spaceBucket:
+		m = &metaRecord{Kind: metaKindBucket, Bucket: strings.TrimPrefix(name, metaBucketPrefix), Removed: !found}
+		if found {
+			m.Body = v
+		}
+	case strings.HasPrefix(name, metaVersionPrefix):
+		bucket, key, seq, err := decodeVersionKey(ikey)
+		if err != nil {
+			return false, s.dropMetaHeal(ctx, name, err)
+		}
+		m = &metaRecord{Kind: metaKindVersion, Bucket: bucket, Key: key, Seq: seq, Removed: !found}
+		if found {
+			m.Body = v
+		}
+	case strings.HasPrefix(name, metaGarbagePrefix):
+		if found {
+			m = &metaRecord{Kind: metaKindGarbage, Body: v}
+		}
+	default:
+		return false, s.dropMetaHeal(ctx, name, errBadMeta)
+	}
+	if m != nil && m.name() != name {
+		return false, s.dropMetaHeal(ctx, name, errBadMeta)
+	}
+	if m == nil {
+		// The data was swept: its tombstone goes.
+		err = s.deleteMeta(ctx, name)
+	} else {
+		m.Gen = s.nextSeq(0)
+		err = s.putMetaAll(ctx, m)
+		if err == nil && m.Kind == metaKindVersion && m.Removed {
+			// Every copy is a tombstone now: it has done its work.
+			err = s.deleteMeta(ctx, name)
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, nil
+	}
+	var b index.Batch
+	b.Delete(metaHealKey(name))
+	return true, s.idx.Apply(ctx, &b)
+}
+
+// dropMetaHeal removes a heal item that cannot be acted on.
+func (s *Store) dropMetaHeal(ctx context.Context, name string, why error) error {
+	s.log.Error("cellar: corrupt metadata heal item; dropping it", "name", name, "err", why)
+	var b index.Batch
+	b.Delete(metaHealKey(name))
+	return s.idx.Apply(ctx, &b)
+}

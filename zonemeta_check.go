@@ -27,24 +27,29 @@ type metaFix struct {
 // describe what the index does not hold, and tombstones whose data is gone
 // are stale. It returns what is wrong and what fixes it. With a zone that
 // cannot be listed it compares nothing: a missing record may be there.
-func (s *Store) metaDiff(ctx context.Context, r index.Reader) ([]string, []metaFix, error) {
+//
+// A record that agrees with the index but is missing or unreadable on
+// some zone is degraded, not a problem: it is returned in degraded, to be
+// queued for Heal, as a shard that missed a write is.
+func (s *Store) metaDiff(ctx context.Context, r index.Reader) (problems []string, fixes []metaFix, degraded []metaHealItem, err error) {
 	zm, err := s.loadZoneMeta(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	problems := append([]string(nil), zm.problems...)
-	var fixes []metaFix
 	for _, u := range zm.unreadableCopies {
-		fixes = append(fixes, metaFix{copyOf: u.name, zone: u.zone})
+		if zm.best[u.name] == nil {
+			problems = append(problems, fmt.Sprintf("zone %d: metadata record %s unreadable on every zone", u.zone, u.name))
+			fixes = append(fixes, metaFix{copyOf: u.name, zone: u.zone})
+		}
 	}
 	if len(zm.unreachable) > 0 {
-		return problems, nil, nil
+		return problems, nil, nil, nil
 	}
 	zones := len(s.zones)
 	gen := s.nextSeq(0)
 	seen := map[string]bool{}
 	// want checks that name holds m on every zone.
-	want := func(what string, m *metaRecord) {
+	want := func(what string, m *metaRecord, ikey []byte) {
 		name := m.name()
 		seen[name] = true
 		best := zm.best[name]
@@ -53,8 +58,9 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) ([]string, []metaF
 			problems = append(problems, fmt.Sprintf("%s: zone metadata record %s missing", what, name))
 		case best.Removed != m.Removed || !bytes.Equal(best.Body, m.Body):
 			problems = append(problems, fmt.Sprintf("%s: zone metadata record %s disagrees with the index", what, name))
-		case zm.copies[name] < zones || (!m.Removed && zm.live[name] < zones):
-			problems = append(problems, fmt.Sprintf("%s: zone metadata record %s on %d of %d zones", what, name, zm.live[name], zones))
+		case zm.live[name] < zones:
+			degraded = append(degraded, metaHealItem{name: name, ikey: append([]byte(nil), ikey...)})
+			return
 		default:
 			return
 		}
@@ -67,11 +73,11 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) ([]string, []metaF
 		if err != nil {
 			return err
 		}
-		want("bucket "+string(name), &metaRecord{Kind: metaKindBucket, Bucket: string(name), Body: v})
+		want("bucket "+string(name), &metaRecord{Kind: metaKindBucket, Bucket: string(name), Body: v}, k)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	err = scan(ctx, r, spaceVersions, func(k, v []byte) error {
 		rec, err := unmarshalRecord(v)
@@ -84,11 +90,11 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) ([]string, []metaF
 			return nil
 		}
 		want(fmt.Sprintf("%s/%s version %s", rec.Bucket, rec.Key, rec.VersionID),
-			&metaRecord{Kind: metaKindVersion, Bucket: rec.Bucket, Key: rec.Key, Seq: rec.Seq, Body: v})
+			&metaRecord{Kind: metaKindVersion, Bucket: rec.Bucket, Key: rec.Key, Seq: rec.Seq, Body: v}, k)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	garbage := map[string]bool{}
 	err = scan(ctx, r, spaceGarbage, func(k, v []byte) error {
@@ -97,23 +103,12 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) ([]string, []metaF
 			return nil // Sweep drops it
 		}
 		garbage[seg.DataID] = true
-		want("data "+seg.DataID+" queued for deletion", &metaRecord{Kind: metaKindGarbage, Body: v})
+		want("data "+seg.DataID+" queued for deletion", &metaRecord{Kind: metaKindGarbage, Body: v}, k)
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	referenced := func(id string) (bool, error) {
-		if garbage[id] {
-			return true, nil
-		}
-		_, err := r.Get(ctx, dataRefKey(id))
-		if errors.Is(err, index.ErrNotFound) {
-			return false, nil
-		}
-		return err == nil, err
-	}
-
 	// Records on the zones that the index does not hold.
 	for name, m := range zm.best {
 		if seen[name] {
@@ -136,27 +131,10 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) ([]string, []metaF
 				fixes = append(fixes, metaFix{write: t})
 				continue
 			}
-			inUse := false
-			for _, id := range m.DataIDs {
-				ok, err := referenced(id)
-				if err != nil {
-					return nil, nil, err
-				}
-				inUse = inUse || ok
-			}
-			if inUse {
-				continue // the tombstone still covers data on the zones
-			}
-			problems = append(problems, fmt.Sprintf("%s/%s: stale tombstone %s", m.Bucket, m.Key, name))
-			if zm.live[name] == 0 {
-				fixes = append(fixes, metaFix{remove: name})
-			} else {
-				// A zone still has the live record: make every copy a
-				// tombstone first; a later repair removes them.
-				t := *m
-				t.Gen = gen
-				fixes = append(fixes, metaFix{write: &t})
-			}
+			// A tombstone left by a failed or interrupted removal of
+			// its copies: Heal makes every copy a tombstone, then
+			// removes them.
+			degraded = append(degraded, metaHealItem{name: name, ikey: versionKey(m.Bucket, m.Key, m.Seq)})
 		case metaKindGarbage:
 			id := dataIDOfGarbageName(name)
 			if _, err := r.Get(ctx, dataRefKey(id)); err == nil {
@@ -164,12 +142,12 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) ([]string, []metaF
 			} else if errors.Is(err, index.ErrNotFound) {
 				problems = append(problems, fmt.Sprintf("data %s: stale tombstone (data already swept)", id))
 			} else {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			fixes = append(fixes, metaFix{remove: name})
 		}
 	}
-	return problems, fixes, nil
+	return problems, fixes, degraded, nil
 }
 
 // inTrailer reports whether a shard trailer of the version's data holds
@@ -217,11 +195,27 @@ func (s *Store) RepairMeta(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	s.reprobeOffline(ctx)
+	n, degraded, err := s.repairMeta(ctx)
+	if err != nil {
+		return n, err
+	}
+	if err := s.queueMetaHeal(ctx, degraded); err != nil {
+		return n, err
+	}
+	done, pending, err := s.healMeta(ctx)
+	n += done
+	if err == nil && pending > 0 {
+		err = fmt.Errorf("cellar: %d zone metadata records could not be written to every zone", pending)
+	}
+	return n, err
+}
+
+func (s *Store) repairMeta(ctx context.Context) (int, []metaHealItem, error) {
 	s.buckets.Lock()
 	defer s.buckets.Unlock()
-	_, fixes, err := s.metaDiff(ctx, s.idx)
+	_, fixes, degraded, err := s.metaDiff(ctx, s.idx)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	n := 0
 	for _, f := range fixes {
@@ -234,11 +228,41 @@ func (s *Store) RepairMeta(ctx context.Context) (int, error) {
 			err = s.deleteMeta(ctx, f.remove)
 		}
 		if err != nil {
-			return n, err
+			return n, nil, err
 		}
 		n++
 	}
-	return n, nil
+	return n, degraded, nil
+}
+
+// metaHealItem is a zone metadata record to write again to every zone
+// from the index key it mirrors.
+type metaHealItem struct {
+	name string
+	ikey []byte
+}
+
+// queueMetaHeal queues records for healMeta.
+func (s *Store) queueMetaHeal(ctx context.Context, items []metaHealItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	var b index.Batch
+	for _, it := range items {
+		b.Set(metaHealKey(it.name), it.ikey)
+	}
+	return s.idx.Apply(ctx, &b)
+}
+
+// scrubMeta queues for Heal every zone metadata record missing or
+// unreadable on some zone (a zone replaced by an empty one, a damaged
+// blob).
+func (s *Store) scrubMeta(ctx context.Context) (int, error) {
+	_, _, degraded, err := s.metaDiff(ctx, s.idx)
+	if err != nil {
+		return 0, err
+	}
+	return len(degraded), s.queueMetaHeal(ctx, degraded)
 }
 
 // putMetaAll writes one record to every zone; any zone failing is an error.
