@@ -107,8 +107,11 @@ func printCheck(w io.Writer, rep *cellar.CheckReport) int {
 	if rep.Degraded > 0 {
 		fmt.Fprintf(w, "problem: %d data sets have missing or corrupt shards (readable; queued for healing)\n", rep.Degraded)
 	}
+	if rep.MetaDegraded > 0 {
+		fmt.Fprintf(w, "problem: %d zone metadata records are missing or unreadable on some zone (queued for healing)\n", rep.MetaDegraded)
+	}
 	for _, z := range rep.Unreachable {
 		fmt.Fprintf(w, "problem: zone az%d could not be listed\n", z+1)
 	}
-	return len(rep.Problems) + rep.Degraded + len(rep.Unreachable)
+	return len(rep.Problems) + rep.Degraded + rep.MetaDegraded + len(rep.Unreachable)
 }
