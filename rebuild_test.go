@@ -386,3 +386,126 @@ func countZoneBlobs(t *testing.T, dir, prefix string) int {
 	}
 	return n
 }
+
+func metaBlobs(t *testing.T, st *cellar.Store, prefix string) []string {
+	t.Helper()
+	var names []string
+	for _, z := range st.Zones() {
+		if err := z.List(context.Background(), prefix, func(info backend.Info) error {
+			names = append(names, info.Name)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return names
+}
+
+// A plain put of a new version writes no zone metadata record: its record
+// is in its data's trailers.
+func TestPlainPutWritesNoMetaRecord(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t, nil)
+	if err := st.CreateBucket(ctx, "vers", &cellar.BucketOptions{Versioning: cellar.VersioningEnabled}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(metaBlobs(t, st, "meta/"))
+	for i := range 3 {
+		if _, err := st.Bucket("vers").Put(ctx, "k", strings.NewReader(fmt.Sprint(i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := len(metaBlobs(t, st, "meta/")); after != before {
+		t.Errorf("%d metadata blobs after three puts, %d before", after, before)
+	}
+	if _, err := st.Bucket("vers").Delete(ctx, "k", nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(metaBlobs(t, st, "meta/v/")); n != 3 {
+		t.Errorf("delete marker: %d version records, want one on each of 3 zones", n)
+	}
+}
+
+// Check finds zone metadata records missing or stale; RepairMeta fixes
+// them.
+func TestCheckAndRepairZoneMeta(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t, nil)
+	for _, name := range []string{"vers", "other"} {
+		if err := st.CreateBucket(ctx, name, &cellar.BucketOptions{Versioning: cellar.VersioningEnabled}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := st.Bucket("vers")
+	if _, err := b.Put(ctx, "k", strings.NewReader("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Delete(ctx, "k", nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := st.Check(ctx)
+	if err != nil || len(rep.Problems) > 0 || rep.MetaDegraded > 0 {
+		t.Fatalf("clean store: %+v %v", rep, err)
+	}
+	// The delete marker's record is lost everywhere, the bucket's on one
+	// zone, and a record of a bucket that does not exist appears.
+	zones := st.Zones()
+	for _, name := range metaBlobs(t, st, "meta/v/") {
+		for _, z := range zones {
+			z.Delete(ctx, name)
+		}
+	}
+	if err := zones[1].Delete(ctx, "meta/b/vers"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := readZoneBlob(ctx, zones[0], "meta/b/other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteBucket(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	for _, z := range zones {
+		if err := writeZoneBlob(ctx, z, "meta/b/other", other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err = st.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(rep.Problems, "\n")
+	if len(rep.Problems) != 2 || !strings.Contains(joined, "vers/k version") || !strings.Contains(joined, "missing") ||
+		!strings.Contains(joined, "bucket the index does not have") || rep.MetaDegraded != 1 {
+		t.Fatalf("check: %+v", rep)
+	}
+	n, err := st.RepairMeta(ctx)
+	if err != nil || n != 3 {
+		t.Errorf("repair fixed %d records: %v", n, err)
+	}
+	rep, err = st.Check(ctx)
+	if err != nil || len(rep.Problems) > 0 || rep.MetaDegraded > 0 {
+		t.Fatalf("after repair: %+v %v", rep, err)
+	}
+}
+
+func readZoneBlob(ctx context.Context, z backend.Backend, name string) ([]byte, error) {
+	r, err := z.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+}
+
+func writeZoneBlob(ctx context.Context, z backend.Backend, name string, b []byte) error {
+	w, err := z.Create(ctx, name)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Commit()
+}
