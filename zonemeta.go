@@ -591,10 +591,15 @@ func (s *Store) healMeta(ctx context.Context) (done, pending int, err error) {
 func (s *Store) healMetaOne(ctx context.Context, name string, ikey []byte) (bool, error) {
 	s.buckets.Lock()
 	defer s.buckets.Unlock()
-	v, err := s.idx.Get(ctx, ikey)
-	found := err == nil
-	if err != nil && !errors.Is(err, index.ErrNotFound) {
-		return false, err
+	var v []byte
+	found := false
+	if len(ikey) > 0 {
+		var err error
+		v, err = s.idx.Get(ctx, ikey)
+		found = err == nil
+		if err != nil && !errors.Is(err, index.ErrNotFound) {
+			return false, err
+		}
 	}
 	var m *metaRecord
 	switch {
@@ -613,7 +618,7 @@ func (s *Store) healMetaOne(ctx context.Context, name string, ikey []byte) (bool
 			m.Body = v
 		}
 	case strings.HasPrefix(name, metaGarbagePrefix):
-		if found {
+		if found && ikey[0] == spaceGarbage {
 			m = &metaRecord{Kind: metaKindGarbage, Body: v}
 		}
 	default:
@@ -622,8 +627,9 @@ func (s *Store) healMetaOne(ctx context.Context, name string, ikey []byte) (bool
 	if m != nil && m.name() != name {
 		return false, s.dropMetaHeal(ctx, name, errBadMeta)
 	}
+	var err error
 	if m == nil {
-		// The data was swept: its tombstone goes.
+		// The data was swept, or never queued: its tombstone goes.
 		err = s.deleteMeta(ctx, name)
 	} else {
 		m.Gen = s.nextSeq(0)

@@ -56,9 +56,10 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) (problems []string
 		switch {
 		case best == nil:
 			problems = append(problems, fmt.Sprintf("%s: zone metadata record %s missing", what, name))
-		case best.Removed != m.Removed || !bytes.Equal(best.Body, m.Body):
-			problems = append(problems, fmt.Sprintf("%s: zone metadata record %s disagrees with the index", what, name))
-		case zm.live[name] < zones:
+		case best.Removed != m.Removed || !bytes.Equal(best.Body, m.Body), zm.live[name] < zones:
+			// Disagreeing: left by a change whose index commit failed
+			// or was cut short; short of zones: a write that missed
+			// one, a zone replaced. Heal writes it from the index.
 			degraded = append(degraded, metaHealItem{name: name, ikey: append([]byte(nil), ikey...)})
 			return
 		default:
@@ -109,7 +110,11 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) (problems []string
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	// Records on the zones that the index does not hold.
+	// Records on the zones that the index does not hold: left by a
+	// change whose index commit failed or was cut short by a crash, or by
+	// a removal that missed a zone. Heal writes what the index says: a
+	// bucket's removal, a version's tombstone (then removes it), and
+	// removes a garbage tombstone of data the index does not queue.
 	for name, m := range zm.best {
 		if seen[name] {
 			continue
@@ -117,34 +122,12 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) (problems []string
 		switch m.Kind {
 		case metaKindBucket:
 			if !m.Removed {
-				problems = append(problems, fmt.Sprintf("bucket %s: zone metadata record %s of a bucket the index does not have", m.Bucket, name))
-				fixes = append(fixes, metaFix{write: &metaRecord{Kind: metaKindBucket, Gen: gen, Bucket: m.Bucket, Removed: true}})
+				degraded = append(degraded, metaHealItem{name: name, ikey: bucketKey(m.Bucket)})
 			}
 		case metaKindVersion:
-			if !m.Removed {
-				problems = append(problems, fmt.Sprintf("%s/%s: zone metadata record %s of a version the index does not have", m.Bucket, m.Key, name))
-				t := &metaRecord{Kind: metaKindVersion, Gen: gen, Bucket: m.Bucket, Key: m.Key, Seq: m.Seq, Removed: true}
-				if rec, err := unmarshalRecord(m.Body); err == nil {
-					t = versionTombstone(rec)
-					t.Gen = gen
-				}
-				fixes = append(fixes, metaFix{write: t})
-				continue
-			}
-			// A tombstone left by a failed or interrupted removal of
-			// its copies: Heal makes every copy a tombstone, then
-			// removes them.
 			degraded = append(degraded, metaHealItem{name: name, ikey: versionKey(m.Bucket, m.Key, m.Seq)})
 		case metaKindGarbage:
-			id := dataIDOfGarbageName(name)
-			if _, err := r.Get(ctx, dataRefKey(id)); err == nil {
-				problems = append(problems, fmt.Sprintf("data %s: tombstone on data the index still references", id))
-			} else if errors.Is(err, index.ErrNotFound) {
-				problems = append(problems, fmt.Sprintf("data %s: stale tombstone (data already swept)", id))
-			} else {
-				return nil, nil, nil, err
-			}
-			fixes = append(fixes, metaFix{remove: name})
+			degraded = append(degraded, metaHealItem{name: name})
 		}
 	}
 	return problems, fixes, degraded, nil
