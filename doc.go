@@ -57,6 +57,7 @@
 //	U esc(bucket) esc(key) uploadID     multipart upload in progress
 //	P uploadID partNumber(2)            uploaded part of a multipart upload
 //	X due(8) kind esc(bucket) ...       lifecycle work due, in Unix seconds (see Lifecycle)
+//	M name                              zone metadata record to write again (see Index rebuild)
 //
 // A version record is a format byte and a list of tagged fields (see
 // record.go); unknown fields are skipped, so fields can be added freely.
@@ -260,9 +261,21 @@
 //     is the newest version unless that is a delete marker.
 //   - A garbage tombstone goes when Sweep has removed its data's shards
 //     (it is removed before the G entry, and retried until every zone
-//     took the delete). Version tombstones are small and are removed by
-//     RepairMeta once none of their data is referenced or queued and no
-//     zone still holds a live copy.
+//     took the delete). A version tombstone is needed only until every
+//     copy of the version's record is a tombstone (the data's trailers
+//     are covered by garbage tombstones): it is removed right after the
+//     index commit if every zone took it, else by Heal, which first
+//     writes it to every zone.
+//   - A record that misses a zone (offline) but reaches its quorum is
+//     queued in the M space of the same index batch; Heal writes it
+//     again, from what the index holds then, to every zone, under the
+//     bucket lock so that no newer change to it interleaves. Scrub and
+//     Check queue records missing or unreadable on some zone (a zone
+//     replaced by an empty directory) and records that disagree with the
+//     index (left by an interrupted commit); Check counts them in
+//     CheckReport.MetaDegraded. A record the index needs that is on no
+//     zone, or a record unreadable everywhere, is a Problem; RepairMeta
+//     (cellar fsck --repair) writes and removes what Check found.
 //   - Failed commits. If the records miss their quorum, or the index
 //     commit fails after they were written, the store rewrites them from
 //     what the index holds then (a version or bucket the index still has
@@ -289,12 +302,11 @@
 //     their parts are queued for deletion and counted. A bucket with
 //     versions but no metadata record (a store written before these
 //     records existed) is made with default settings and counted.
-//   - Check compares the metadata records with the index: records missing
-//     or disagreeing (or on fewer than all zones), records of buckets and
-//     versions the index does not hold, unreadable copies, stale
-//     tombstones, and garbage tombstones on data still referenced.
-//     RepairMeta (cellar fsck --repair) fixes them while holding every
-//     commit off.
+//   - Check compares the metadata records with the index, reading one
+//     shard trailer per version to tell whether the version needs a
+//     record of its own. On a store in use it may see a record written
+//     for a commit not yet applied; it only queues such a record, and
+//     Heal, under the bucket lock, writes what the index then holds.
 //
 // # Lifecycle
 //

@@ -167,12 +167,13 @@ func scan(ctx context.Context, r index.Reader, space byte, fn func(k, v []byte) 
 }
 
 // RepairMeta makes the zone metadata records agree with the index, as
-// Check compares them: it writes missing and disagreeing records to every
-// zone, turns records of what the index does not hold into tombstones,
-// and removes stale tombstones and unreadable records. It holds every
-// commit off while it runs and returns how many records it fixed; with a
-// zone that cannot be listed it fixes nothing. cellar fsck --repair runs
-// it.
+// Check compares them: it writes missing, disagreeing and degraded records
+// to every zone from the index, turns records of what the index does not
+// hold into removals, and removes stale tombstones and unreadable copies.
+// It holds bucket and object commits off while it compares and writes,
+// and returns how many records it fixed; with a zone that cannot be
+// listed it fixes nothing, and a record it cannot write to every zone is
+// an error (it stays queued for Heal). cellar fsck --repair runs it.
 func (s *Store) RepairMeta(ctx context.Context) (int, error) {
 	if err := s.check(); err != nil {
 		return 0, err
