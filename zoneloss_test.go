@@ -159,7 +159,7 @@ func scrubAndHeal(t testing.TB, s *cellar.Store, d *durableSet, lost int) {
 		t.Fatalf("heal after scrub: %+v", rep.Heal)
 	}
 	chk, err := s.Check(ctx)
-	if err != nil || chk.Degraded != 0 || len(chk.Problems) > 0 {
+	if err != nil || chk.Degraded != 0 || chk.MetaDegraded != 0 || len(chk.Problems) > 0 {
 		t.Fatalf("check after heal: %+v %v", chk, err)
 	}
 	if st := s.Stats(); st.HealQueue != 0 || st.Err != nil {
