@@ -512,3 +512,42 @@ func writeZoneBlob(ctx context.Context, z backend.Backend, name string, b []byte
 	}
 	return w.Commit()
 }
+
+// Records written while a zone fails reach the others and are written to
+// it by Heal once it is back.
+func TestZoneMetaHealedAfterZoneFailure(t *testing.T) {
+	ctx := context.Background()
+	st, zones := faultyStore(t, nil)
+	zones[2].SetFailAfter(0)
+	if err := st.CreateBucket(ctx, "vers", &cellar.BucketOptions{Versioning: cellar.VersioningEnabled}); err != nil {
+		t.Fatal(err)
+	}
+	b := st.Bucket("vers")
+	if _, err := b.Put(ctx, "k", strings.NewReader("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Delete(ctx, "k", nil); err != nil {
+		t.Fatal(err)
+	}
+	zones[2].SetFailAfter(-1)
+	var on2 int
+	countOn2 := func() int {
+		n := 0
+		zones[2].List(ctx, "meta/", func(backend.Info) error { n++; return nil })
+		return n
+	}
+	if on2 = countOn2(); on2 != 0 {
+		t.Fatalf("%d records on the failed zone", on2)
+	}
+	hrep, err := st.Heal(ctx)
+	if err != nil || hrep.MetaHealed != 2 || hrep.MetaPending != 0 {
+		t.Fatalf("heal: %+v %v", hrep, err)
+	}
+	if on2 = countOn2(); on2 != 2 {
+		t.Errorf("%d records on the zone after heal, want the bucket's and the marker's", on2)
+	}
+	rep, err := st.Check(ctx)
+	if err != nil || len(rep.Problems) > 0 || rep.MetaDegraded > 0 {
+		t.Errorf("check after heal: %+v %v", rep, err)
+	}
+}
