@@ -61,7 +61,7 @@ func (b *Bucket) SetVersioning(ctx context.Context, state VersioningState) error
 	v, _ := json.Marshal(rec)
 	var batch index.Batch
 	batch.Set(bucketKey(b.name), v)
-	return b.s.idx.Apply(ctx, &batch)
+	return b.s.apply(ctx, &batch)
 }
 
 // Put stores the body read from r under key and returns the new version.
@@ -375,8 +375,10 @@ func (s *Store) commitVersion(ctx context.Context, rec *versionRecord, args comm
 	if err := s.lifecycleOnCommit(&batch, brec, rec, versions); err != nil {
 		return err
 	}
+	var trailer []byte
 	if data != nil {
-		res, err := data.w.Commit(rec.marshal())
+		trailer = rec.marshal()
+		res, err := data.w.Commit(trailer)
 		if err != nil {
 			return s.writeError(err)
 		}
@@ -401,7 +403,7 @@ func (s *Store) commitVersion(ctx context.Context, rec *versionRecord, args comm
 	} else {
 		batch.Set(latestKey(rec.Bucket, rec.Key), enc)
 	}
-	if err := s.idx.Apply(ctx, &batch); err != nil {
+	if err := s.applyWith(ctx, &batch, trailer); err != nil {
 		return fmt.Errorf("cellar: commit %s/%s: %w", rec.Bucket, rec.Key, err)
 	}
 	return nil
@@ -607,7 +609,7 @@ func (b *Bucket) Delete(ctx context.Context, key string, opts *DeleteOptions) (D
 			s.removeVersion(&batch, v)
 		}
 		batch.Delete(latestKey(b.name, key))
-		return DeleteResult{}, s.idx.Apply(ctx, &batch)
+		return DeleteResult{}, s.apply(ctx, &batch)
 	}
 	marker := &versionRecord{Bucket: b.name, Key: key, DeleteMarker: true}
 	if err := s.commitVersion(ctx, marker, commitArgs{}); err != nil {
@@ -649,7 +651,7 @@ func (b *Bucket) deleteVersion(ctx context.Context, key, id string) (DeleteResul
 		if err := s.lifecycleOnRemove(&batch, brec, versions, i); err != nil {
 			return DeleteResult{}, err
 		}
-		if err := s.idx.Apply(ctx, &batch); err != nil {
+		if err := s.apply(ctx, &batch); err != nil {
 			return DeleteResult{}, err
 		}
 		return DeleteResult{VersionID: id, DeleteMarker: v.DeleteMarker}, nil

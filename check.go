@@ -17,19 +17,26 @@ type CheckReport struct {
 	// Degraded counts data sets with some shards missing or corrupt but
 	// still readable; each bad shard is also queued for healing.
 	Degraded int
+	// MetaDegraded counts zone metadata records that agree with the index
+	// but are missing or unreadable on some zone; each is queued for
+	// Heal, which writes it again.
+	MetaDegraded int
 	// Unreachable lists zones that could not be listed (offline); their
 	// orphans, if any, were not looked for.
 	Unreachable []int
 	// Problems lists what is wrong, one line each: data sets that cannot
 	// be read, references to missing data, shard blobs that nothing
-	// references, latest pointers that disagree with the versions.
+	// references, latest pointers that disagree with the versions, zone
+	// metadata records missing, disagreeing, unreadable or stale.
 	Problems []string
 }
 
 // Check compares the index with the zones: every version's shards are
-// present and verify, every latest pointer is the newest live version, and
+// present and verify, every latest pointer is the newest live version,
 // every shard blob on a zone belongs to a committed record, a write in
-// progress, or data queued for deletion. Shards found bad are queued for
+// progress, or data queued for deletion, and the zone metadata records
+// agree with the index (RepairMeta fixes them; see doc.go, "Index
+// rebuild"). Shards found bad are queued for
 // healing. Check reads every byte, so it costs as much as reading the
 // whole store.
 func (s *Store) Check(ctx context.Context) (*CheckReport, error) {
@@ -137,6 +144,16 @@ func (s *Store) Check(ctx context.Context) (*CheckReport, error) {
 			s.log.Warn("cellar: check: cannot list zone", "zone", zi, "err", err)
 			rep.Unreachable = append(rep.Unreachable, zi)
 		}
+	}
+	// The zone metadata records must agree with the index.
+	mp, _, degraded, err := s.metaDiff(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	rep.Problems = append(rep.Problems, mp...)
+	rep.MetaDegraded = len(degraded)
+	for _, d := range degraded {
+		heal.Set(metaHealKey(d.name), d.ikey)
 	}
 	if heal.Len() > 0 {
 		if err := s.idx.Apply(ctx, &heal); err != nil {

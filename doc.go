@@ -57,6 +57,7 @@
 //	U esc(bucket) esc(key) uploadID     multipart upload in progress
 //	P uploadID partNumber(2)            uploaded part of a multipart upload
 //	X due(8) kind esc(bucket) ...       lifecycle work due, in Unix seconds (see Lifecycle)
+//	M name                              zone metadata record to write again (see Index rebuild)
 //
 // A version record is a format byte and a list of tagged fields (see
 // record.go); unknown fields are skipped, so fields can be added freely.
@@ -116,9 +117,9 @@
 //     key's lock; ETag and LastModified do not change. A current delete
 //     marker is ErrNoSuchKey; a delete marker named by version ID is
 //     ErrMethodNotAllowed; both as a *DeleteMarkerError.
-//   - Shard trailers keep the record as written, so an index rebuilt from
-//     the zones alone has the tags each version was written or copied
-//     with, not later PutObjectTagging changes.
+//   - Shard trailers keep the record as written; a later tag change is
+//     kept on the zones as a metadata record (see "Index rebuild"), so an
+//     index rebuilt from the zones has the tags in force.
 //
 // # Multipart uploads
 //
@@ -225,6 +226,100 @@
 //   - A zone directory deleted outright is recreated empty by the next
 //     Open (backend.NewDir); a Scrub, or cellar heal, then queues and
 //     rebuilds every shard it held.
+//
+// # Index rebuild
+//
+// The index can be made again from the zones alone (RebuildIndex, cellar
+// rebuild-index). A version written with its data has its record in every
+// shard's trailer; everything else the index holds that a rebuild needs
+// is kept as small metadata records on the zones, beside "data/":
+//
+//	meta/b/<bucket>                bucket record (JSON, as in the B space) or its removal
+//	meta/v/<seq>-<hash>            version record, or its tombstone naming its data IDs;
+//	                               seq is 16 hex digits, hash the first 8 bytes of
+//	                               BLAKE3(bucket 0x00 key) in hex
+//	meta/g/<dataID>                tombstone of a data set queued for deletion (its segment)
+//
+// Each is a format byte (0x91), tagged fields as in record.go (kind,
+// generation, removed, bucket, key, seq, body, data IDs) and the BLAKE3-256
+// of what precedes it; a record that fails its hash, or sits under a name
+// its content does not give, is unreadable and counted, never trusted.
+//
+//   - One function, Store.apply, commits every index batch that changes a
+//     bucket, a version or the garbage queue. It derives the records from
+//     the batch itself (a B key set or deleted, a V key set to a record
+//     not in a fresh data trailer, a V key deleted, a G key set), writes
+//     them to every zone at once and needs a majority of zones for each,
+//     and only then commits the batch. So whatever the index acknowledges
+//     is on the zones, and a later change (another developer's transition
+//     queuing replaced data with garbageKey, say) is covered without a
+//     hook of its own.
+//   - A Put of a new version costs no extra zone write: its record is in
+//     its data's trailers. Writes that need records: delete markers, a
+//     multipart Complete (the parts' trailers hold part records), tag
+//     changes, bucket changes, lifecycle expirations, and any removal: a
+//     version removed (overwritten null version, delete by ID, an
+//     unversioned delete, an expiration) gets a tombstone and each data
+//     set queued for deletion (its data, an aborted upload's parts, a
+//     replaced part) a garbage tombstone. Overwriting a null version thus
+//     costs two small records per zone, written in parallel.
+//   - Ordering. For one name the record with the highest generation
+//     wins (generations come from the commit sequence clock; a tombstone
+//     wins a tie). For one version, a metadata record, live or tombstone,
+//     wins over its trailer record: it is written only after the trailer.
+//     A version any of whose data IDs has a garbage tombstone is dropped:
+//     deleted data never comes back. A key keeps one null version, the
+//     one with the highest Seq; older null versions still on the zones
+//     are dropped and their data queued for deletion. The latest pointer
+//     is the newest version unless that is a delete marker.
+//   - A garbage tombstone goes when Sweep has removed its data's shards
+//     (it is removed before the G entry, and retried until every zone
+//     took the delete). A version tombstone is needed only until every
+//     copy of the version's record is a tombstone (the data's trailers
+//     are covered by garbage tombstones): it is removed right after the
+//     index commit if every zone took it, else by Heal, which first
+//     writes it to every zone.
+//   - A record that misses a zone (offline) but reaches its quorum is
+//     queued in the M space of the same index batch; Heal writes it
+//     again, from what the index holds then, to every zone, under the
+//     bucket lock so that no newer change to it interleaves. Scrub and
+//     Check queue records missing or unreadable on some zone (a zone
+//     replaced by an empty directory) and records that disagree with the
+//     index (left by an interrupted commit); Check counts them in
+//     CheckReport.MetaDegraded. A record the index needs that is on no
+//     zone, or a record unreadable everywhere, is a Problem; RepairMeta
+//     (cellar fsck --repair) writes and removes what Check found.
+//   - Failed commits. If the records miss their quorum, or the index
+//     commit fails after they were written, the store rewrites them from
+//     what the index holds then (a version or bucket the index still has
+//     is written back live; a garbage tombstone for data the index did not
+//     queue is removed). Should the process die in between, the zones'
+//     records win on a rebuild: the change, which was never acknowledged,
+//     takes effect, as it might have had the crash come just after the
+//     commit. Likewise shards of a Put whose index commit failed and whose
+//     removal failed too may come back as a version on a rebuild; an
+//     acknowledged change is never lost.
+//   - RebuildIndex is a package function on a closed store, shaped like
+//     Open: it opens the zones and a new index with no background work and
+//     refuses to run unless that index is empty. With Options.Dir an
+//     existing Dir/index is ErrIndexExists unless RebuildOptions.Replace
+//     renames it to Dir/index.old-<time> (never deleted). It reads every
+//     zone's metadata records and, per data set, the header and trailer of
+//     the first shard that verifies (one is enough: the trailer carries
+//     its own hash), then writes buckets, versions, latest pointers, data
+//     references, heal work for every shard absent from its zone, garbage
+//     entries (due after DeleteGrace) for deleted data still present, and
+//     a lifecycle re-plan item for each bucket with rules, which it then
+//     plans. A zone that cannot be listed is reported; its shards are
+//     queued for healing. Multipart uploads in progress are not recovered:
+//     their parts are queued for deletion and counted. A bucket with
+//     versions but no metadata record (a store written before these
+//     records existed) is made with default settings and counted.
+//   - Check compares the metadata records with the index, reading one
+//     shard trailer per version to tell whether the version needs a
+//     record of its own. On a store in use it may see a record written
+//     for a commit not yet applied; it only queues such a record, and
+//     Heal, under the bucket lock, writes what the index then holds.
 //
 // # Lifecycle
 //

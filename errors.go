@@ -65,6 +65,9 @@ var (
 	// not support (S3: NotImplemented). No operation of the store returns
 	// it today; it is kept for callers that match on it.
 	ErrNotImplemented = errors.New("cellar: not implemented")
+	// ErrIndexExists reports that RebuildIndex was asked to rebuild an
+	// index that is there, without RebuildOptions.Replace.
+	ErrIndexExists = errors.New("cellar: index exists")
 )
 
 // Storage classes and restore (storageclass.go, restore.go).

@@ -29,6 +29,9 @@ type HealReport struct {
 	// Problems says, one line per data set, why shards stayed pending
 	// other than an offline zone.
 	Problems []string
+	// MetaHealed counts zone metadata records written again to every zone
+	// after missing one; MetaPending those that stay queued.
+	MetaHealed, MetaPending int
 }
 
 // healWorkers is how many data sets Heal rebuilds at once.
@@ -87,6 +90,9 @@ func (s *Store) Heal(ctx context.Context) (HealReport, error) {
 	wg.Wait()
 	if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
 		err = cause
+	}
+	if err == nil {
+		rep.MetaHealed, rep.MetaPending, err = s.healMeta(ctx)
 	}
 	return rep, err
 }

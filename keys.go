@@ -20,7 +20,12 @@ const (
 	spacePart     = 'P' // P uploadID partNumber(uint16) → part record (multipart.go)
 	// X due(uint64 Unix seconds) kind esc(bucket) ... → lifecycle work due (lifecycle.go)
 	spaceLifecycle = 'X'
+	// M name → index key: a zone metadata record that missed a zone, to
+	// write again from the index (zonemeta.go)
+	spaceMetaHeal = 'M'
 )
+
+func metaHealKey(name string) []byte { return append([]byte{spaceMetaHeal}, name...) }
 
 func bucketKey(bucket string) []byte {
 	return index.AppendEscapedString([]byte{spaceBucket}, bucket)

@@ -98,7 +98,7 @@ func (b *Bucket) SetLifecycle(ctx context.Context, cfg *LifecycleConfig) error {
 		// INVARIANT: a bucket whose rules changed has a replan item until
 		// every version and upload of it has been planned under them.
 		batch.Set(lifecycleReplanItem(b.name), []byte(nonce))
-		return s.idx.Apply(ctx, &batch)
+		return s.apply(ctx, &batch)
 	}(); err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (b *Bucket) DeleteLifecycle(ctx context.Context) error {
 	var batch index.Batch
 	batch.Set(bucketKey(b.name), v)
 	batch.Delete(lifecycleReplanItem(b.name))
-	return s.idx.Apply(ctx, &batch)
+	return s.apply(ctx, &batch)
 }
 
 // lifecycle decodes the bucket's configuration, nil if it has none.
@@ -735,7 +735,7 @@ func (s *Store) lifecycleKey(ctx context.Context, it lifecycleItem, now time.Tim
 			batch.Set(retry, nil)
 		}
 	}
-	err = s.idx.Apply(ctx, &batch)
+	err = s.apply(ctx, &batch)
 	unlock()
 	if err != nil {
 		return fmt.Errorf("cellar: lifecycle %s/%s: %w", it.bucket, it.objectKey, err)
@@ -918,7 +918,7 @@ func (s *Store) lifecycleUpload(ctx context.Context, it lifecycleItem, now time.
 			}
 		}
 	}
-	if err := s.idx.Apply(ctx, &batch); err != nil {
+	if err := s.apply(ctx, &batch); err != nil {
 		return fmt.Errorf("cellar: lifecycle upload %s: %w", it.uploadID, err)
 	}
 	if aborted {

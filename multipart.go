@@ -401,7 +401,7 @@ func (u *MultipartUpload) commitPart(ctx context.Context, n int, data *pendingDa
 		addHealWork(&batch, data.seg, res.Missing)
 		s.log.Warn("cellar: part write missed shards", "bucket", u.b.name, "key", u.key, "upload", u.id, "part", n, "data", data.seg.DataID, "shards", res.Missing)
 	}
-	if err := s.idx.Apply(ctx, &batch); err != nil {
+	if err := s.apply(ctx, &batch); err != nil {
 		return PartInfo{}, fmt.Errorf("cellar: commit part %d of upload %s: %w", n, u.id, err)
 	}
 	return prec.info(), nil
@@ -679,7 +679,7 @@ func (u *MultipartUpload) Abort(ctx context.Context) error {
 		batch.Delete(partKey(u.id, n))
 		s.queueDeletion(&batch, pr.Seg)
 	}
-	if err := s.idx.Apply(ctx, &batch); err != nil {
+	if err := s.apply(ctx, &batch); err != nil {
 		return fmt.Errorf("cellar: abort upload %s: %w", u.id, err)
 	}
 	return nil

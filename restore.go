@@ -172,5 +172,5 @@ func (s *Store) rewriteRecord(ctx context.Context, rec *versionRecord) error {
 	if current {
 		batch.Set(latestKey(rec.Bucket, rec.Key), enc)
 	}
-	return s.idx.Apply(ctx, &batch)
+	return s.apply(ctx, &batch)
 }

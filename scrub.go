@@ -49,6 +49,9 @@ type ScrubReport struct {
 	Bad int
 	// Skipped counts shards not verified because their zone was offline.
 	Skipped int
+	// MetaQueued counts zone metadata records missing or unreadable on
+	// some zone, queued for Heal to write again.
+	MetaQueued int
 	// Lost lists, one line each, data sets with more bad shards than
 	// parity covers: their data cannot be read or rebuilt.
 	Lost []string
@@ -102,6 +105,9 @@ func (s *Store) Scrub(ctx context.Context, opts *ScrubOptions) (ScrubReport, err
 	}
 	err := sc.pass(ctx, nil, nil)
 	rep := sc.rep
+	if err == nil {
+		rep.MetaQueued, err = s.scrubMeta(ctx)
+	}
 	rep.Elapsed = time.Since(start)
 	if err != nil {
 		return *rep, err

@@ -302,7 +302,7 @@ func (s *Store) CreateBucket(ctx context.Context, name string, opts *BucketOptio
 	v, _ := json.Marshal(rec)
 	var b index.Batch
 	b.Set(bucketKey(name), v)
-	return s.idx.Apply(ctx, &b)
+	return s.apply(ctx, &b)
 }
 
 // DeleteBucket deletes an empty bucket: one with no objects, no versions,
@@ -329,7 +329,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	}
 	var b index.Batch
 	b.Delete(bucketKey(name))
-	return s.idx.Apply(ctx, &b)
+	return s.apply(ctx, &b)
 }
 
 func (s *Store) emptyRange(ctx context.Context, lower, upper []byte) (bool, error) {

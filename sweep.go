@@ -81,6 +81,12 @@ func (s *Store) Sweep(ctx context.Context) (SweepReport, error) {
 				rep.Failed++
 				continue
 			}
+			// The data's tombstone goes only once its shards are gone.
+			if err := s.deleteMeta(ctx, metaGarbagePrefix+it.seg.DataID); err != nil {
+				s.log.Warn("cellar: sweep: tombstone not removed from every zone; will retry", "data", it.seg.DataID, "err", err)
+				rep.Failed++
+				continue
+			}
 			batch.Delete(it.key)
 			batch.Delete(dataRefKey(it.seg.DataID))
 			for shard := range it.seg.Placement {

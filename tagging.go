@@ -101,7 +101,7 @@ func (b *Bucket) setTags(ctx context.Context, key string, opts *TaggingOptions, 
 	if err := s.lifecycleOnRetag(ctx, &batch, rec); err != nil {
 		return "", err
 	}
-	if err := s.idx.Apply(ctx, &batch); err != nil {
+	if err := s.apply(ctx, &batch); err != nil {
 		return "", err
 	}
 	return rec.VersionID, nil

@@ -185,7 +185,7 @@ func (s *Store) transition(ctx context.Context, v *versionRecord, class string, 
 	after := append([]*versionRecord(nil), versions...)
 	after[at] = &nv
 	queueKey(&batch, cfg, nv.Bucket, nv.Key, after, now)
-	if err := s.idx.Apply(ctx, &batch); err != nil {
+	if err := s.applyWith(ctx, &batch, enc); err != nil {
 		return false, fmt.Errorf("cellar: transition %s/%s: %w", v.Bucket, v.Key, err)
 	}
 	return true, nil

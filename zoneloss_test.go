@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,7 +159,7 @@ func scrubAndHeal(t testing.TB, s *cellar.Store, d *durableSet, lost int) {
 		t.Fatalf("heal after scrub: %+v", rep.Heal)
 	}
 	chk, err := s.Check(ctx)
-	if err != nil || chk.Degraded != 0 || len(chk.Problems) > 0 {
+	if err != nil || chk.Degraded != 0 || chk.MetaDegraded != 0 || len(chk.Problems) > 0 {
 		t.Fatalf("check after heal: %+v %v", chk, err)
 	}
 	if st := s.Stats(); st.HealQueue != 0 || st.Err != nil {
@@ -214,6 +215,9 @@ func shardFiles(t testing.TB, zoneDir string) []string {
 	err := filepath.WalkDir(zoneDir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if !e.IsDir() && !strings.HasPrefix(e.Name(), "data") {
+			return nil // a zone metadata record, not a shard
 		}
 		if e.IsDir() && e.Name() == "tmp" {
 			return filepath.SkipDir

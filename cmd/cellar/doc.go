@@ -52,12 +52,26 @@
 //
 // fsck runs Store.Check and prints each problem: data sets with missing or
 // corrupt shards, data that cannot be read, shard files no record
-// references, latest pointers that disagree with the versions. It exits 0
-// when index and zones agree and 1 when it finds a problem. With --repair
-// it removes orphaned shard files and leftover temporary files, heals, and
-// checks again, exiting 0 if that check is clean. Until the index can be
-// rebuilt from the zones (cellar rebuild-index, to come), shards whose
-// records an index lost are orphans to fsck, and --repair deletes them.
+// references, latest pointers that disagree with the versions, zone
+// metadata records missing, disagreeing with the index, unreadable or
+// stale. It exits 0 when index and zones agree and 1 when it finds a
+// problem. With --repair it removes orphaned shard files and leftover
+// temporary files, heals, fixes the zone metadata records
+// (Store.RepairMeta), and checks again, exiting 0 if that check is clean.
+// A store whose index was lost needs rebuild-index first: to fsck with an
+// empty index every shard is an orphan.
+//
+// # rebuild-index
+//
+//	cellar rebuild-index --dir D [--force]
+//
+// Rebuild-index makes the index of a closed store again from its zones
+// alone (cellar.RebuildIndex) and prints what it recovered: buckets,
+// versions, delete markers, versions kept deleted, data queued for
+// deletion, multipart uploads dropped, shards missing (queued for
+// healing) and records unreadable. It refuses when D/index exists unless
+// --force, which renames the old index to D/index.old-<time>; it never
+// deletes one. It exits 0 on success.
 //
 // # durability
 //

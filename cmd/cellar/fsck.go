@@ -16,10 +16,15 @@ const fsckUsage = `Usage: cellar fsck --dir D [--repair]
 Fsck compares the index of the closed store in D with its zones
 (Store.Check): every version's and every uploaded part's shards are
 present and verify, every latest pointer names the newest live version,
-and every shard file belongs to a record. It prints each problem on
+every shard file belongs to a record, and the metadata records on the
+zones (bucket settings, delete markers, changed versions, tombstones of
+deletions not yet swept: what rebuild-index reads) agree with the index.
+It prints each problem on
 stdout and exits 0 when index and zones agree, 1 when it finds a problem.
 With --repair it removes orphaned shard files and temporary files left by
-interrupted writes, rebuilds missing and corrupt shards, checks again,
+interrupted writes, rebuilds missing and corrupt shards, rewrites zone
+metadata records that are missing or disagree, removes stale tombstones
+and unreadable records, checks again,
 and exits 0 if that check is clean.
 `
 
@@ -74,8 +79,12 @@ func runFsck(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "repair: removed %d orphaned shard files and %d temporary files; healed %d shards (%s), %d pending\n",
-		sw.Orphans, temps, hrep.Healed, fmtBytes(hrep.Bytes), hrep.Pending)
+	metaFixed, err := st.RepairMeta(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "repair: removed %d orphaned shard files and %d temporary files; healed %d shards (%s), %d pending; fixed %d zone metadata records\n",
+		sw.Orphans, temps, hrep.Healed, fmtBytes(hrep.Bytes), hrep.Pending, metaFixed)
 	rep, err = st.Check(ctx)
 	if err != nil {
 		return err
@@ -98,8 +107,11 @@ func printCheck(w io.Writer, rep *cellar.CheckReport) int {
 	if rep.Degraded > 0 {
 		fmt.Fprintf(w, "problem: %d data sets have missing or corrupt shards (readable; queued for healing)\n", rep.Degraded)
 	}
+	if rep.MetaDegraded > 0 {
+		fmt.Fprintf(w, "problem: %d zone metadata records are missing or unreadable on some zone (queued for healing)\n", rep.MetaDegraded)
+	}
 	for _, z := range rep.Unreachable {
 		fmt.Fprintf(w, "problem: zone az%d could not be listed\n", z+1)
 	}
-	return len(rep.Problems) + rep.Degraded + len(rep.Unreachable)
+	return len(rep.Problems) + rep.Degraded + rep.MetaDegraded + len(rep.Unreachable)
 }

@@ -115,8 +115,8 @@ func corruptZone(t *testing.T, dir string, zone int) int {
 		if e.IsDir() && e.Name() == "tmp" {
 			return filepath.SkipDir
 		}
-		if e.IsDir() {
-			return nil
+		if e.IsDir() || !strings.HasPrefix(e.Name(), "data") {
+			return nil // a directory or a zone metadata record, not a shard
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {

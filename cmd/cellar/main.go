@@ -30,6 +30,7 @@ var commands = []command{
 	{name: "fsck", summary: "compare a closed store's index with its zones; --repair fixes", run: runFsck},
 	{name: "usage", summary: "print a closed store's objects, bytes and monthly cost by bucket and storage class", run: runUsage},
 	{name: "durability", summary: "annual probability of losing an object, from a Markov model of failures and repairs", run: runDurability},
+	{name: "rebuild-index", summary: "make a closed store's index again from its zones alone", run: runRebuildIndex},
 }
 
 func main() {

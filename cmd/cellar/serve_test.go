@@ -467,8 +467,13 @@ func testServeTLS(t *testing.T, bin string) {
 	if !strings.HasPrefix(p.url, "https://127.0.0.1:") {
 		t.Fatalf("URL %q: want https://127.0.0.1:PORT", p.url)
 	}
-	// No CELLAR_* variables: a pair was made up and printed once.
+	// No CELLAR_* variables: a pair was made up and printed once. Stderr
+	// is copied from its own pipe, so it may lag the URL on stdout.
 	stderr := p.stderr.String()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr, "  secret key: ") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		stderr = p.stderr.String()
+	}
 	ak := regexp.MustCompile(`(?m)^  access key: (\S+)$`).FindAllStringSubmatch(stderr, -1)
 	sk := regexp.MustCompile(`(?m)^  secret key: (\S+)$`).FindAllStringSubmatch(stderr, -1)
 	if len(ak) != 1 || len(sk) != 1 || len(ak[0][1]) != 20 || len(sk[0][1]) != 40 {
