@@ -315,6 +315,26 @@
 //     their parts are queued for deletion and counted. A bucket with
 //     versions but no metadata record (a store written before these
 //     records existed) is made with default settings and counted.
+//   - A data set whose trailer names a version but which has fewer than
+//     k shards on the zones that its placement names (zones that cannot
+//     be listed count as holding theirs) is a write killed while its
+//     shards were committing: never acknowledged, and unreadable. It is
+//     not recovered, so it cannot shadow the version before it; it is
+//     counted (RebuildReport.DataIncomplete) and left to the orphan sweep.
+//   - Each zone takes a batch's live records before its removals, so a
+//     process killed while writing them leaves no zone with the tombstone
+//     of a replaced version, or of its data, without the record that
+//     replaced it. A transition writes the moved version's record as a
+//     metadata record, although the new data's trailers hold it: the
+//     version may have had one (a multipart upload, changed tags, a
+//     restore), which would otherwise name the old, deleted data.
+//   - The rebuilt index takes every record as it won; records that are
+//     not the same on every zone, live records of versions the rebuild
+//     dropped (an older null version, a version whose data is deleted)
+//     and version tombstones are queued in the M space, and the next Heal
+//     writes them from the new index to every zone (and removes the
+//     tombstones). TestCrashKill rebuilds the index after every kill,
+//     before the orphan sweep, and checks every key and Check.
 //   - Check compares the metadata records with the index, reading one
 //     shard trailer per version to tell whether the version needs a
 //     record of its own. On a store in use it may see a record written

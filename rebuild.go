@@ -43,6 +43,11 @@ type RebuildReport struct {
 	// ShardsMissing counts shards of recovered data absent from their
 	// zone; each is queued for healing.
 	ShardsMissing int
+	// DataIncomplete counts data sets whose trailer names a version but
+	// which have fewer than k shards on the zones: writes cut short by a
+	// crash while their shards were committing, never acknowledged. They
+	// are not recovered; the orphan sweep removes their shards.
+	DataIncomplete int
 	// RecordsUnreadable counts zone metadata records and data sets whose
 	// record could not be read from any shard.
 	RecordsUnreadable int
@@ -208,6 +213,13 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 				rep.Problems = append(rep.Problems, fmt.Sprintf("data %s: %v", id, err))
 				continue
 			}
+			if !readable(v, id, present[id], unreachable) {
+				// A write cut short while its shards were committing:
+				// never acknowledged, and it must not shadow what was.
+				// The orphan sweep removes its shards.
+				rep.DataIncomplete++
+				continue
+			}
 			versions[versionID{v.Bucket, v.Key, v.Seq}] = v
 		case partRecordFormat:
 			p, err := unmarshalPart(rec)
@@ -225,12 +237,14 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 
 	// INVARIANT: a zone meta record of a version is newer than its
 	// trailer record: it wins, and a tombstone removes the version.
+	var staleTombstones []*metaRecord
 	for vid, m := range metaVersions {
 		if m.Removed {
 			if _, ok := versions[vid]; ok {
 				rep.Removed++
 			}
 			delete(versions, vid)
+			staleTombstones = append(staleTombstones, m)
 			continue
 		}
 		v, err := unmarshalRecord(m.Body)
@@ -327,6 +341,7 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 	}
 
 	referenced := map[string]bool{}
+	recovered := map[versionID]bool{}
 	for _, vs := range byKey {
 		sort.Slice(vs, func(i, j int) bool { return vs[i].Seq > vs[j].Seq })
 		nullSeen := false
@@ -344,6 +359,7 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 			kept = append(kept, v)
 		}
 		for i, v := range kept {
+			recovered[versionID{v.Bucket, v.Key, v.Seq}] = true
 			enc := v.marshal()
 			batch.Set(versionKey(v.Bucket, v.Key, v.Seq), enc)
 			if i == 0 && !v.DeleteMarker {
@@ -397,6 +413,34 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 			return err
 		}
 	}
+	// A version tombstone has done its work once the version is out of
+	// the index and its data queued for deletion (with garbage
+	// tombstones, below): Heal removes it, as after a commit that could
+	// not remove it from every zone.
+	for _, m := range staleTombstones {
+		batch.Set(metaHealKey(m.name()), versionKey(m.Bucket, m.Key, m.Seq))
+	}
+	// Records that are not the same on every zone (a change cut short
+	// while its records were being written, a zone that missed one) are
+	// written again by Heal from the index just built, which took them
+	// as they won; so are live records of versions the rebuild dropped
+	// (an older null version, a version whose data is deleted), which
+	// Heal turns into tombstones and then removes.
+	for name, m := range zm.best {
+		dropped := m.Kind == metaKindVersion && !m.Removed && !recovered[versionID{m.Bucket, m.Key, m.Seq}]
+		if zm.agree[name] >= len(s.zones) && !dropped {
+			continue
+		}
+		switch m.Kind {
+		case metaKindBucket:
+			batch.Set(metaHealKey(name), bucketKey(m.Bucket))
+		case metaKindVersion:
+			batch.Set(metaHealKey(name), versionKey(m.Bucket, m.Key, m.Seq))
+		case metaKindGarbage:
+			seg, _ := unmarshalSegment(m.Body)
+			batch.Set(metaHealKey(name), garbageKey(due, seg.DataID))
+		}
+	}
 	// Data this rebuild queued for deletion gets its tombstone, so that
 	// a second rebuild before Sweep agrees.
 	if len(tombstones) > 0 {
@@ -424,6 +468,26 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 		}
 	}
 	return nil
+}
+
+// readable reports whether at least k shards of data set id are on the
+// zones that v's segment places them in, counting those placed in a zone
+// that could not be listed: an unreachable zone must not make a rebuild
+// drop what it holds.
+func readable(v *versionRecord, id string, shards map[int]int, unreachable map[int]bool) bool {
+	for _, seg := range v.Segments {
+		if seg.DataID != id {
+			continue
+		}
+		n := 0
+		for shard, zone := range seg.Placement {
+			if z, ok := shards[shard]; ok && z == zone || unreachable[zone] {
+				n++
+			}
+		}
+		return n >= seg.K
+	}
+	return false
 }
 
 func hasData(v *versionRecord, id string) bool {

@@ -671,3 +671,75 @@ func TestRebuildIndexKeepsStorageClasses(t *testing.T) {
 		t.Errorf("logs/b after its restore time: %v", err)
 	}
 }
+
+// TestRebuildIndexSkipsIncompleteData checks that data with fewer than k
+// shards on the zones, as a write killed while its shards were committing
+// leaves, is not recovered as a version: it would shadow the version
+// before it with one that cannot be read.
+func TestRebuildIndexSkipsIncompleteData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clock := &testClock{now: time.Date(2026, 1, 1, 15, 0, 0, 0, time.UTC)}
+	st, err := cellar.Open(ctx, rebuildOpts(dir, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateBucket(ctx, "bkt", &cellar.BucketOptions{Versioning: cellar.VersioningEnabled}); err != nil {
+		t.Fatal(err)
+	}
+	b := st.Bucket("bkt")
+	if _, err := b.Put(ctx, "k", strings.NewReader("first"), nil); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]bool{}
+	for _, z := range st.Zones() {
+		z.List(ctx, "", func(info backend.Info) error { before[info.Name] = true; return nil })
+	}
+	if _, err := b.Put(ctx, "k", strings.NewReader("second, cut short"), nil); err != nil {
+		t.Fatal(err)
+	}
+	// Leave 3 of the second version's 6 shards: fewer than k = 4.
+	removed := 0
+	for _, z := range st.Zones() {
+		var names []string
+		z.List(ctx, "data/", func(info backend.Info) error {
+			if !before[info.Name] {
+				names = append(names, info.Name)
+			}
+			return nil
+		})
+		for _, name := range names {
+			if removed < 3 {
+				if err := z.Delete(ctx, name); err != nil {
+					t.Fatal(err)
+				}
+				removed++
+			}
+		}
+	}
+	if removed != 3 {
+		t.Fatalf("removed %d shards, want 3", removed)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := cellar.RebuildIndex(ctx, rebuildOpts(dir, clock), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.DataIncomplete != 1 || rep.Versions != 1 || rep.ShardsMissing != 0 {
+		t.Errorf("report %+v, want 1 incomplete data set and 1 version", rep)
+	}
+	st, err = cellar.Open(ctx, rebuildOpts(dir, clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := readObj(t, st.Bucket("bkt"), "k", nil)
+	if err != nil || string(got) != "first" {
+		t.Errorf("k after rebuild: %q, %v; want the first version", got, err)
+	}
+}

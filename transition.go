@@ -185,7 +185,12 @@ func (s *Store) transition(ctx context.Context, v *versionRecord, class string, 
 	after := append([]*versionRecord(nil), versions...)
 	after[at] = &nv
 	queueKey(&batch, cfg, nv.Bucket, nv.Key, after, now)
-	if err := s.applyWith(ctx, &batch, enc); err != nil {
+	// INVARIANT: the new record goes to the zones as a metadata record
+	// too, although the new data's trailers hold it: a version that had
+	// a metadata record (a completed multipart upload, changed tags, a
+	// restore) would otherwise keep the old one, which names the data
+	// now queued for deletion, and a rebuild would drop the version.
+	if err := s.apply(ctx, &batch); err != nil {
 		return false, fmt.Errorf("cellar: transition %s/%s: %w", v.Bucket, v.Key, err)
 	}
 	return true, nil

@@ -215,6 +215,22 @@ func (s *Store) applyWith(ctx context.Context, b *index.Batch, trailer []byte) e
 	if err != nil {
 		return err
 	}
+	// INVARIANT: each zone takes a batch's live records before its
+	// removals (putMeta writes them in order, zone by zone). A process
+	// killed part way then leaves no zone with the removal of a replaced
+	// version, or the tombstone of its data, without the record that
+	// replaced it, and a rebuild, which takes what any zone holds, cannot
+	// lose the key.
+	slices.SortStableFunc(recs, func(a, b *metaRecord) int {
+		switch ra, rb := a.removal(), b.removal(); {
+		case ra == rb:
+			return 0
+		case rb:
+			return -1
+		default:
+			return 1
+		}
+	})
 	var missed []*metaRecord
 	if len(recs) > 0 {
 		missed, err = s.putMeta(ctx, recs)
@@ -329,6 +345,10 @@ func (s *Store) metaForOp(ctx context.Context, op index.Op, trailer []byte) (*me
 	}
 	return nil, nil
 }
+
+// removal reports whether m takes something away: a bucket's or a
+// version's removal, or the tombstone of data queued for deletion.
+func (m *metaRecord) removal() bool { return m.Removed || m.Kind == metaKindGarbage }
 
 func versionTombstone(rec *versionRecord) *metaRecord {
 	m := &metaRecord{Kind: metaKindVersion, Bucket: rec.Bucket, Key: rec.Key, Seq: rec.Seq, Removed: true}
@@ -468,9 +488,10 @@ func (s *Store) resyncMeta(ctx context.Context, recs []*metaRecord) {
 type zoneMeta struct {
 	best map[string]*metaRecord
 	// copies counts the zones holding a readable copy of each name;
-	// live counts those whose copy is not a removal.
-	copies, live map[string]int
-	unreadable   int
+	// live counts those whose copy is not a removal; agree counts those
+	// whose copy is the winning record itself.
+	copies, live, agree map[string]int
+	unreadable          int
 	// unreadableCopies names the copies that could not be read.
 	unreadableCopies []zoneCopy
 	unreachable      []int
@@ -484,7 +505,8 @@ type zoneCopy struct {
 
 // loadZoneMeta reads every meta record of every zone.
 func (s *Store) loadZoneMeta(ctx context.Context) (*zoneMeta, error) {
-	zm := &zoneMeta{best: map[string]*metaRecord{}, copies: map[string]int{}, live: map[string]int{}}
+	zm := &zoneMeta{best: map[string]*metaRecord{}, copies: map[string]int{}, live: map[string]int{}, agree: map[string]int{}}
+	var all []*metaRecord
 	for zi, z := range s.zones {
 		var names []string
 		err := z.List(ctx, metaPrefix, func(info backend.Info) error {
@@ -523,6 +545,13 @@ func (s *Store) loadZoneMeta(ctx context.Context) (*zoneMeta, error) {
 			if cur := zm.best[name]; cur == nil || m.newer(cur) {
 				zm.best[name] = m
 			}
+			all = append(all, m)
+		}
+	}
+	for _, m := range all {
+		name := m.name()
+		if b := zm.best[name]; m.Gen == b.Gen && m.Removed == b.Removed && bytes.Equal(m.Body, b.Body) {
+			zm.agree[name]++
 		}
 	}
 	return zm, nil

@@ -77,6 +77,7 @@ func printRebuild(w io.Writer, rep *cellar.RebuildReport) {
 	fmt.Fprintf(w, "uploads dropped:    %d (%d parts)\n", rep.UploadsDropped, rep.PartsDropped)
 	fmt.Fprintf(w, "shards missing:     %d (queued for healing)\n", rep.ShardsMissing)
 	fmt.Fprintf(w, "records unreadable: %d\n", rep.RecordsUnreadable)
+	fmt.Fprintf(w, "data incomplete:    %d (writes cut short by a crash; left for the orphan sweep)\n", rep.DataIncomplete)
 	for _, z := range rep.ZonesUnreachable {
 		fmt.Fprintf(w, "zone az%d could not be listed\n", z+1)
 	}
