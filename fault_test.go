@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/cellarhq/cellar"
 	"github.com/cellarhq/cellar/backend"
 	"github.com/cellarhq/cellar/backend/faulty"
+	"github.com/cellarhq/cellar/index"
 )
 
 // faultyStore is an in-memory store whose three zones can be broken.
@@ -233,6 +235,11 @@ func TestFailEveryStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			successes := 0
+			// failed holds the puts that failed since the last success: a
+			// rebuild may let one of them take effect (doc.go, "Index
+			// rebuild": shards whose removal failed too may come back).
+			var failed [][]byte
+			tookEffect := 0
 			for n := int64(0); n < 60; n++ {
 				next := randBytes(uint64(n+1), 200_000+int(n))
 				for _, zi := range broken {
@@ -244,15 +251,28 @@ func TestFailEveryStep(t *testing.T) {
 				}
 				if err == nil {
 					cur = next
+					failed = nil
 					successes++
 				} else if len(broken) == 1 {
 					t.Fatalf("step %d: one broken zone failed a put: %v", n, err)
+				} else {
+					failed = append(failed, next)
 				}
 				if got := readAll(t, b, "k", nil); !bytes.Equal(got, cur) {
 					t.Fatalf("step %d (put err %v): object is neither old nor new", n, err)
 				}
 				assertNoGarbage(t, s)
+				// An index rebuilt from a copy of the zones as they are now
+				// holds the acknowledged object, or a failed put after it.
+				got := rebuiltObject(t, zones, "steps", "k")
+				if !bytes.Equal(got, cur) {
+					if !slices.ContainsFunc(failed, func(f []byte) bool { return bytes.Equal(got, f) }) {
+						t.Fatalf("step %d (put err %v): after a rebuild the object is %d bytes, neither the acknowledged one nor a failed put", n, err, len(got))
+					}
+					tookEffect++
+				}
 			}
+			t.Logf("%d of 60 puts succeeded; after %d rebuilds a failed put took effect", successes, tookEffect)
 			if successes == 0 {
 				t.Fatal("no put ever succeeded")
 			}
@@ -506,4 +526,57 @@ func TestOptionsValidation(t *testing.T) {
 
 func threeZones() []backend.Backend {
 	return []backend.Backend{backend.NewMemory(), backend.NewMemory(), backend.NewMemory()}
+}
+
+// rebuiltObject copies the zones, rebuilds an index from the copy alone,
+// and returns what the rebuilt store reads for bucket/key.
+func rebuiltObject(t *testing.T, zones []*faulty.Backend, bucket, key string) []byte {
+	t.Helper()
+	ctx := context.Background()
+	opts := smallOpts()
+	for _, z := range zones {
+		c := backend.NewMemory()
+		var names []string
+		if err := z.List(ctx, "", func(info backend.Info) error { names = append(names, info.Name); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			r, err := z.Open(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := make([]byte, r.Size())
+			_, err = r.ReadAt(b, 0)
+			r.Close()
+			if err != nil && !(err == io.EOF && len(b) == int(r.Size())) {
+				t.Fatal(err)
+			}
+			w, err := c.Create(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(b); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		opts.Zones = append(opts.Zones, c)
+	}
+	idx, err := index.OpenPebbleMemory(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	opts.Index = idx
+	if _, err := cellar.RebuildIndex(ctx, opts, nil); err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
+	st, err := cellar.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	return readAll(t, st.Bucket(bucket), key, nil)
 }
