@@ -74,7 +74,7 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) (problems []string
 		if err != nil {
 			return err
 		}
-		want("bucket "+string(name), &metaRecord{Kind: metaKindBucket, Bucket: string(name), Body: v}, k)
+		want("bucket "+string(name), &metaRecord{Kind: metaKindBucket, Bucket: string(name), Body: bytes.Clone(v)}, k)
 		return nil
 	})
 	if err != nil {
@@ -91,7 +91,7 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) (problems []string
 			return nil
 		}
 		want(fmt.Sprintf("%s/%s version %s", rec.Bucket, rec.Key, rec.VersionID),
-			&metaRecord{Kind: metaKindVersion, Bucket: rec.Bucket, Key: rec.Key, Seq: rec.Seq, Body: v}, k)
+			&metaRecord{Kind: metaKindVersion, Bucket: rec.Bucket, Key: rec.Key, Seq: rec.Seq, Body: bytes.Clone(v)}, k)
 		return nil
 	})
 	if err != nil {
@@ -104,7 +104,7 @@ func (s *Store) metaDiff(ctx context.Context, r index.Reader) (problems []string
 			return nil // Sweep drops it
 		}
 		garbage[seg.DataID] = true
-		want("data "+seg.DataID+" queued for deletion", &metaRecord{Kind: metaKindGarbage, Body: v}, k)
+		want("data "+seg.DataID+" queued for deletion", &metaRecord{Kind: metaKindGarbage, Body: bytes.Clone(v)}, k)
 		return nil
 	})
 	if err != nil {
@@ -152,6 +152,8 @@ func (s *Store) inTrailer(ctx context.Context, rec *versionRecord, enc []byte) b
 	return false
 }
 
+// scan calls fn for every key of space. k and v are valid only during the
+// call: fn copies what it keeps.
 func scan(ctx context.Context, r index.Reader, space byte, fn func(k, v []byte) error) error {
 	it, err := r.NewIter(ctx, []byte{space}, []byte{space + 1})
 	if err != nil {
