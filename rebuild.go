@@ -237,14 +237,12 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 
 	// INVARIANT: a zone meta record of a version is newer than its
 	// trailer record: it wins, and a tombstone removes the version.
-	var staleTombstones []*metaRecord
 	for vid, m := range metaVersions {
 		if m.Removed {
 			if _, ok := versions[vid]; ok {
 				rep.Removed++
 			}
 			delete(versions, vid)
-			staleTombstones = append(staleTombstones, m)
 			continue
 		}
 		v, err := unmarshalRecord(m.Body)
@@ -413,22 +411,17 @@ func (s *Store) rebuildIndex(ctx context.Context, rep *RebuildReport) error {
 			return err
 		}
 	}
-	// A version tombstone has done its work once the version is out of
-	// the index and its data queued for deletion (with garbage
-	// tombstones, below): Heal removes it, as after a commit that could
-	// not remove it from every zone.
-	for _, m := range staleTombstones {
-		batch.Set(metaHealKey(m.name()), versionKey(m.Bucket, m.Key, m.Seq))
-	}
 	// Records that are not the same on every zone (a change cut short
 	// while its records were being written, a zone that missed one) are
 	// written again by Heal from the index just built, which took them
-	// as they won; so are live records of versions the rebuild dropped
-	// (an older null version, a version whose data is deleted), which
-	// Heal turns into tombstones and then removes.
+	// as they won. So are the records of versions not in the index: live
+	// ones of versions the rebuild dropped (an older null version, a
+	// version whose data is deleted), and tombstones, which have done
+	// their work once the version is out and its data queued for
+	// deletion. Heal writes each as a tombstone and then removes it.
 	for name, m := range zm.best {
-		dropped := m.Kind == metaKindVersion && !m.Removed && !recovered[versionID{m.Bucket, m.Key, m.Seq}]
-		if zm.agree[name] >= len(s.zones) && !dropped {
+		gone := m.Kind == metaKindVersion && !recovered[versionID{m.Bucket, m.Key, m.Seq}]
+		if zm.agree[name] >= len(s.zones) && !gone {
 			continue
 		}
 		switch m.Kind {

@@ -636,16 +636,7 @@ func TestRebuildIndexKeepsStorageClasses(t *testing.T) {
 			t.Fatalf("store before rebuild lacks %q:\n%s", want, before)
 		}
 	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := cellar.RebuildIndex(ctx, rebuildOpts(dir, clock), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := loseIndexAndRebuild(t, st, dir, clock)
 	if rep.Versions != 7 || rep.RecordsUnreadable != 0 || rep.ShardsMissing != 0 {
 		t.Errorf("report %+v", rep)
 	}
@@ -720,16 +711,7 @@ func TestRebuildIndexSkipsIncompleteData(t *testing.T) {
 	if removed != 3 {
 		t.Fatalf("removed %d shards, want 3", removed)
 	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := cellar.RebuildIndex(ctx, rebuildOpts(dir, clock), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := loseIndexAndRebuild(t, st, dir, clock)
 	if rep.DataIncomplete != 1 || rep.Versions != 1 || rep.ShardsMissing != 0 {
 		t.Errorf("report %+v, want 1 incomplete data set and 1 version", rep)
 	}
@@ -742,4 +724,21 @@ func TestRebuildIndexSkipsIncompleteData(t *testing.T) {
 	if err != nil || string(got) != "first" {
 		t.Errorf("k after rebuild: %q, %v; want the first version", got, err)
 	}
+}
+
+// loseIndexAndRebuild closes st, removes its index and rebuilds it from the
+// zones.
+func loseIndexAndRebuild(t *testing.T, st *cellar.Store, dir string, clock *testClock) cellar.RebuildReport {
+	t.Helper()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "index")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := cellar.RebuildIndex(context.Background(), rebuildOpts(dir, clock), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
