@@ -22,6 +22,9 @@ const (
 	dirPerm   = 0o755
 	// nameSep replaces '/' in a blob's file name; ValidName never accepts it.
 	nameSep = '+'
+	// syncEvery is how many bytes a blob grows by between the background
+	// fdatasyncs of dirWriter.syncBehind.
+	syncEvery = 16 << 20
 )
 
 // Dir is a Backend that keeps each blob as a file under a root directory.
@@ -355,10 +358,11 @@ type dirWriter struct {
 	f         *os.File // nil once closed
 	tmp       string   // temp file path; "" once renamed or removed
 	tmpBase   string
-	size      int64 // bytes written
-	queued    int64 // bytes handed to startWriteback
-	err       error // first Write error; poisons the Writer
-	done      bool  // Commit or Abort was called
+	size      int64      // bytes written
+	synced    int64      // size when the last background sync started
+	bg        chan error // result of the background sync running, if any
+	err       error      // first Write error; poisons the Writer
+	done      bool       // Commit or Abort was called
 	committed bool
 }
 
@@ -379,11 +383,53 @@ func (w *dirWriter) Write(p []byte) (int, error) {
 		w.err = fmt.Errorf("backend: write %s: %w", w.name, err)
 		return n, w.err
 	}
-	if w.size-w.queued >= writebackEvery {
-		startWriteback(w.f, w.queued, w.size-w.queued)
-		w.queued = w.size
+	if w.size-w.synced >= syncEvery {
+		if err := w.syncBehind(); err != nil {
+			w.err = fmt.Errorf("backend: write %s: %w", w.name, err)
+			return n, w.err
+		}
 	}
 	return n, nil
+}
+
+// syncBehind starts a background fdatasync of the blob, unless one is
+// still running, and reports an earlier one's failure. A large blob then
+// reaches stable storage while it is still being written, and Commit's
+// fsync finds little left to do: on a disk with a volatile write cache the
+// cache flush of a fsync waits for everything written since the last one,
+// which for a blob of hundreds of MiB was most of a second. A failed sync
+// fails the blob: after an fdatasync error the kernel may have dropped the
+// dirty pages, so a later fsync could succeed without them.
+func (w *dirWriter) syncBehind() error {
+	if w.bg != nil {
+		select {
+		case err := <-w.bg:
+			w.bg = nil
+			if err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+	}
+	w.synced = w.size
+	w.bg = make(chan error, 1)
+	go func(f *os.File, done chan<- error) { done <- syncFile(f) }(w.f, w.bg)
+	return nil
+}
+
+// syncFile is dataSync; tests replace it to make background syncs fail.
+var syncFile = dataSync
+
+// waitSync waits for the background sync, if one is running, and returns
+// its error.
+func (w *dirWriter) waitSync() error {
+	if w.bg == nil {
+		return nil
+	}
+	err := <-w.bg
+	w.bg = nil
+	return err
 }
 
 func (w *dirWriter) Commit() error {
@@ -405,6 +451,9 @@ func (w *dirWriter) commit() error {
 	}
 	if err := w.ctx.Err(); err != nil {
 		return err
+	}
+	if err := w.waitSync(); err != nil {
+		return fmt.Errorf("backend: commit %s: %w", w.name, err)
 	}
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("backend: commit %s: %w", w.name, err)
@@ -454,6 +503,9 @@ func (w *dirWriter) Abort() error {
 // idempotent.
 func (w *dirWriter) cleanup() error {
 	var errs []error
+	// The blob is going away: a failed background sync no longer matters,
+	// but the file must not be closed under it.
+	_ = w.waitSync()
 	if w.f != nil {
 		if err := w.f.Close(); err != nil {
 			errs = append(errs, err)

@@ -90,7 +90,17 @@
 // A Writer writes straight to its temporary file (callers that write many
 // small pieces should buffer). Commit fsyncs the file, renames it into its
 // leaf directory and fsyncs the leaf directory: two fsyncs, no directory
-// made, nothing stat'ed. R/tmp is on the same filesystem as the leaves, so
+// made, nothing stat'ed. Every 16 MiB a blob grows, its Writer starts an
+// fdatasync of the file on a goroutine of its own (one at a time), so that
+// a large blob is on stable storage by the time Commit's fsync runs. On a
+// disk with a volatile write cache that fsync's cache flush otherwise waits
+// for the whole blob: on the virtual machine cellar is measured on, 0.4 to
+// 0.7 s at the end of a 1 GiB put, against nothing with the syncs behind
+// the writes. (An earlier version started writeback every 1 MiB with
+// sync_file_range instead; with the syncs running, those calls blocked the
+// writer behind the cache flushes, and were dropped.) A failed background
+// sync fails the Writer, as the kernel may have dropped the pages it could
+// not write. R/tmp is on the same filesystem as the leaves, so
 // the rename moves no data. (Temporary files in the leaves themselves
 // would make the rename local to one directory, but measured no faster,
 // and finding a crash's leftovers would then mean reading every leaf.) A
