@@ -22,9 +22,10 @@ const (
 	dirPerm   = 0o755
 	// nameSep replaces '/' in a blob's file name; ValidName never accepts it.
 	nameSep = '+'
-	// syncEvery is how many bytes a blob grows by between the background
-	// fdatasyncs of dirWriter.syncBehind.
-	syncEvery = 16 << 20
+	// writebackEvery and syncEvery are how many bytes a blob grows by
+	// between dirWriter.behind's calls, and between its fdatasyncs.
+	writebackEvery = 1 << 20
+	syncEvery      = 16 << 20
 )
 
 // Dir is a Backend that keeps each blob as a file under a root directory.
@@ -359,8 +360,9 @@ type dirWriter struct {
 	tmp       string   // temp file path; "" once renamed or removed
 	tmpBase   string
 	size      int64      // bytes written
-	synced    int64      // size when the last background sync started
-	bg        chan error // result of the background sync running, if any
+	queued    int64      // size when behind last started writeback or a sync
+	synced    int64      // size when behind last started a sync
+	bg        chan error // result of the call behind started, while running
 	err       error      // first Write error; poisons the Writer
 	done      bool       // Commit or Abort was called
 	committed bool
@@ -383,8 +385,8 @@ func (w *dirWriter) Write(p []byte) (int, error) {
 		w.err = fmt.Errorf("backend: write %s: %w", w.name, err)
 		return n, w.err
 	}
-	if w.size-w.synced >= syncEvery {
-		if err := w.syncBehind(); err != nil {
+	if w.size-w.queued >= writebackEvery {
+		if err := w.behind(); err != nil {
 			w.err = fmt.Errorf("backend: write %s: %w", w.name, err)
 			return n, w.err
 		}
@@ -392,15 +394,22 @@ func (w *dirWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// syncBehind starts a background fdatasync of the blob, unless one is
-// still running, and reports an earlier one's failure. A large blob then
-// reaches stable storage while it is still being written, and Commit's
-// fsync finds little left to do: on a disk with a volatile write cache the
-// cache flush of a fsync waits for everything written since the last one,
-// which for a blob of hundreds of MiB was most of a second. A failed sync
-// fails the blob: after an fdatasync error the kernel may have dropped the
-// dirty pages, so a later fsync could succeed without them.
-func (w *dirWriter) syncBehind() error {
+// behind starts, on a goroutine of its own, the kernel's writeback of what
+// the blob gained since the last call, or every syncEvery bytes an
+// fdatasync of it; unless the last such call is still running, and then
+// the next Write tries again. It reports an earlier fdatasync's failure.
+//
+// Without it a blob goes to disk only in Commit's fsync, after the caller
+// has produced all of it. With writeback alone, the disk works meanwhile,
+// but on a disk with a volatile write cache Commit's fsync then waits for
+// the cache flush of the whole blob: on the virtual machine cellar is
+// measured on, 0.4 to 0.7 s at the end of a 1 GiB put, against almost
+// nothing with the fdatasyncs behind the writes. Both calls can block
+// while the device is flushing, which is why they run on their own
+// goroutine. A failed fdatasync fails the blob: after it the kernel may
+// have dropped the dirty pages, so a later fsync could succeed without
+// them.
+func (w *dirWriter) behind() error {
 	if w.bg != nil {
 		select {
 		case err := <-w.bg:
@@ -412,9 +421,16 @@ func (w *dirWriter) syncBehind() error {
 			return nil
 		}
 	}
-	w.synced = w.size
-	w.bg = make(chan error, 1)
-	go func(f *os.File, done chan<- error) { done <- syncFile(f) }(w.f, w.bg)
+	f, off, n := w.f, w.queued, w.size-w.queued
+	w.queued = w.size
+	done := make(chan error, 1)
+	w.bg = done
+	if w.size-w.synced >= syncEvery {
+		w.synced = w.size
+		go func() { done <- syncFile(f) }()
+	} else {
+		go func() { startWriteback(f, off, n); done <- nil }()
+	}
 	return nil
 }
 
@@ -504,7 +520,7 @@ func (w *dirWriter) Abort() error {
 func (w *dirWriter) cleanup() error {
 	var errs []error
 	// The blob is going away: a failed background sync no longer matters,
-	// but the file must not be closed under it.
+	// but the file must not be closed under a call behind started.
 	_ = w.waitSync()
 	if w.f != nil {
 		if err := w.f.Close(); err != nil {

@@ -90,17 +90,17 @@
 // A Writer writes straight to its temporary file (callers that write many
 // small pieces should buffer). Commit fsyncs the file, renames it into its
 // leaf directory and fsyncs the leaf directory: two fsyncs, no directory
-// made, nothing stat'ed. Every 16 MiB a blob grows, its Writer starts an
-// fdatasync of the file on a goroutine of its own (one at a time), so that
-// a large blob is on stable storage by the time Commit's fsync runs. On a
-// disk with a volatile write cache that fsync's cache flush otherwise waits
-// for the whole blob: on the virtual machine cellar is measured on, 0.4 to
-// 0.7 s at the end of a 1 GiB put, against nothing with the syncs behind
-// the writes. (An earlier version started writeback every 1 MiB with
-// sync_file_range instead; with the syncs running, those calls blocked the
-// writer behind the cache flushes, and were dropped.) A failed background
-// sync fails the Writer, as the kernel may have dropped the pages it could
-// not write. R/tmp is on the same filesystem as the leaves, so
+// made, nothing stat'ed. While a blob is written its Writer keeps the disk
+// busy from a goroutine of its own, one call at a time: every 1 MiB it
+// starts the kernel's writeback of the new bytes (sync_file_range), and
+// every 16 MiB it fdatasyncs the file instead, so that a large blob is on
+// stable storage by the time Commit's fsync runs. On a disk with a
+// volatile write cache that fsync's cache flush otherwise waits for the
+// whole blob: on the virtual machine cellar is measured on, 0.4 to 0.7 s
+// at the end of a 1 GiB put. The calls run off the writing goroutine
+// because they block while the device flushes. A failed background
+// fdatasync fails the Writer, as the kernel may have dropped the pages it
+// could not write. R/tmp is on the same filesystem as the leaves, so
 // the rename moves no data. (Temporary files in the leaves themselves
 // would make the rename local to one directory, but measured no faster,
 // and finding a crash's leftovers would then mean reading every leaf.) A
