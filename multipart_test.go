@@ -515,15 +515,7 @@ func TestGetPartNumberAndRanges(t *testing.T) {
 	s := newStore(t, nil)
 	b := newBucket(t, s, "get")
 	parts := [][]byte{mpBytes(1, 5*mib), mpBytes(2, 5*mib+1), mpBytes(3, 77_777)}
-	u := createUpload(t, b, "mp", nil)
-	var done []cellar.CompletedPart
-	for i, p := range parts {
-		done = append(done, cellar.CompletedPart{PartNumber: i + 1, ETag: uploadPart(t, u, i+1, p).ETag})
-	}
-	whole, err := u.Complete(ctx, done, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	whole := putParts(t, b, "mp", parts)
 	for i, p := range parts {
 		opts := &cellar.GetOptions{PartNumber: i + 1}
 		if got := readAll(t, b, "mp", opts); !bytes.Equal(got, p) {
@@ -955,4 +947,90 @@ func TestUploadPartCopy(t *testing.T) {
 	if got := readAll(t, dst, "copy", nil); !bytes.Equal(got, want) {
 		t.Fatal("wrong bytes")
 	}
+}
+
+// WriteRange and WriteTo give the bytes ReadAt and Read give, across part
+// boundaries, and pass the writer's error through as it is.
+func TestObjectWriteRange(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	b := newBucket(t, s, "write-range")
+	parts := [][]byte{mpBytes(4, 5*mib), mpBytes(5, 5*mib+3), mpBytes(6, 1234)}
+	putParts(t, b, "mp", parts)
+	data := bytes.Join(parts, nil)
+	obj, err := b.Get(ctx, "mp", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	size := int64(len(data))
+	for _, c := range []struct{ off, n int64 }{
+		{0, size}, {0, 0}, {5*mib - 10, 20}, {5*mib - 1, 5*mib + 5}, {size - 1, 1},
+		{size - 100, 1000}, {size, 1}, {size + 5, 1}, {123, 3 * mib},
+	} {
+		var buf bytes.Buffer
+		n, err := obj.WriteRange(&buf, c.off, c.n)
+		want := data[min(c.off, size):min(c.off+c.n, size)]
+		wantErr := error(nil)
+		if c.off >= size || c.off+c.n > size {
+			wantErr = io.EOF
+		}
+		if n != int64(len(want)) || err != wantErr || !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("WriteRange(%d, %d) = %d, %v; want %d, %v", c.off, c.n, n, err, len(want), wantErr)
+		}
+	}
+	if _, err := obj.WriteRange(io.Discard, -1, 1); !errors.Is(err, cellar.ErrInvalidArgument) {
+		t.Errorf("negative offset: %v", err)
+	}
+	// io.Copy uses WriteTo, from the current offset.
+	if _, err := obj.Seek(5*mib-7, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if n, err := io.Copy(&buf, obj); err != nil || !bytes.Equal(buf.Bytes(), data[5*mib-7:]) {
+		t.Fatalf("io.Copy after Seek: %d, %v", n, err)
+	}
+	if n, err := obj.WriteTo(&buf); n != 0 || err != nil {
+		t.Fatalf("WriteTo at the end: %d, %v", n, err)
+	}
+	errFull := errors.New("full")
+	w := &failAfter{n: 5*mib + 99, err: errFull}
+	if n, err := obj.WriteRange(w, 0, size); err != errFull || n != 5*mib+99 || !bytes.Equal(w.got, data[:5*mib+99]) {
+		t.Fatalf("WriteRange into a failing writer: %d, %v, want %d, %v", n, err, 5*mib+99, errFull)
+	}
+	obj.Close()
+	if _, err := obj.WriteRange(io.Discard, 0, 1); !errors.Is(err, cellar.ErrClosed) {
+		t.Errorf("WriteRange after Close: %v", err)
+	}
+}
+
+// failAfter takes n bytes, then fails with err.
+type failAfter struct {
+	n   int
+	err error
+	got []byte
+}
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	c := min(len(p), w.n-len(w.got))
+	w.got = append(w.got, p[:c]...)
+	if c < len(p) {
+		return c, w.err
+	}
+	return c, nil
+}
+
+// putParts uploads parts as a multipart upload of key and completes it.
+func putParts(t *testing.T, b *cellar.Bucket, key string, parts [][]byte) cellar.ObjectInfo {
+	t.Helper()
+	u := createUpload(t, b, key, nil)
+	var done []cellar.CompletedPart
+	for i, p := range parts {
+		done = append(done, cellar.CompletedPart{PartNumber: i + 1, ETag: uploadPart(t, u, i+1, p).ETag})
+	}
+	info, err := u.Complete(context.Background(), done, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
 }

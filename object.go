@@ -248,6 +248,7 @@ type Object struct {
 var (
 	_ io.ReadSeekCloser = (*Object)(nil)
 	_ io.ReaderAt       = (*Object)(nil)
+	_ io.WriterTo       = (*Object)(nil)
 )
 
 func (s *Store) newObject(ctx context.Context, rec *versionRecord) *Object {
@@ -337,6 +338,61 @@ func (o *Object) ReadAt(p []byte, off int64) (int, error) {
 		}
 	}
 	if len(p) > 0 {
+		return total, io.EOF
+	}
+	return total, nil
+}
+
+// WriteTo implements io.WriterTo: it writes the object from the current
+// offset to its end to w, as WriteRange does, and moves the offset past
+// what it wrote. io.Copy from an Object uses it.
+func (o *Object) WriteTo(w io.Writer) (int64, error) {
+	if o.pos >= o.info.Size {
+		if o.isClosed() {
+			return 0, ErrClosed
+		}
+		return 0, nil
+	}
+	n, err := o.WriteRange(w, o.pos, o.info.Size-o.pos)
+	o.pos += n
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
+
+// WriteRange writes the n bytes of the object at off to w straight from
+// the store's block buffers, sparing the copy into a buffer of the
+// caller's that ReadAt makes; the S3 handler serves GETs this way. It
+// returns the bytes written and, if fewer than n, why: io.EOF at the end
+// of the object, a read's failure as ReadAt reports it, or w's error as it
+// is. Like ReadAt, it may run beside other reads of the Object.
+func (o *Object) WriteRange(w io.Writer, off, n int64) (int64, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("%w: negative offset %d", ErrInvalidArgument, off)
+	}
+	if off >= o.info.Size {
+		return 0, io.EOF
+	}
+	end := min(off+max(n, 0), o.info.Size)
+	var total int64
+	for off < end {
+		i := sort.Search(len(o.ends), func(i int) bool { return o.ends[i] > off })
+		r, err := o.reader(i)
+		if err != nil {
+			return total, err
+		}
+		start := o.ends[i] - o.rec.Segments[i].Size
+		want := min(end, o.ends[i]) - off
+		c, err := r.WriteRange(w, off-start, want)
+		total += c
+		off += c
+		if err != nil && !(err == io.EOF && c == want) {
+			// readError leaves w's errors as they are.
+			return total, o.readError(err)
+		}
+	}
+	if total < n {
 		return total, io.EOF
 	}
 	return total, nil

@@ -191,6 +191,40 @@ func (r *Reader) Size() int64 { return r.l.size }
 // ReadAt reads len(p) bytes at off, as io.ReaderAt: n < len(p) only with an
 // error, io.EOF at the end of the object.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.span(off, int64(len(p)), func(e *entry, from, to, at int) (int, error) {
+		e.copyOut(p[at:at+to-from], from)
+		return to - from, nil
+	})
+	return int(n), err
+}
+
+// WriteRange writes the n bytes of the object at off to w, straight from
+// the Reader's block buffers, without the copy into a buffer of the
+// caller's that ReadAt makes. It returns the bytes written and, if fewer
+// than n, why: io.EOF at the end of the object, a read's error, or w's,
+// returned as it is.
+func (r *Reader) WriteRange(w io.Writer, off, n int64) (int64, error) {
+	return r.span(off, n, func(e *entry, from, to, _ int) (int, error) {
+		done := 0
+		for from < to {
+			i, o := from/e.L, from%e.L
+			c, err := w.Write(e.shards[i][o:min(e.L, o+to-from)])
+			done += c
+			if err != nil {
+				return done, err
+			}
+			from += c
+		}
+		return done, nil
+	})
+}
+
+// span hands the object's bytes [off, off+length) to fn, block by block in
+// order: bytes from..to of a block, which go at offset at of the range; fn
+// returns how many of them it took. fn must not keep the entry. span
+// returns the bytes taken and, if fewer than length, why: io.EOF at the end
+// of the object, a read's error, or fn's.
+func (r *Reader) span(off, length int64, fn func(e *entry, from, to, at int) (int, error)) (int64, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("erasure: ReadAt: negative offset %d", off)
 	}
@@ -200,7 +234,7 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 		return 0, ErrClosed
 	}
 	seq := off == r.lastEnd
-	end := min(off+int64(len(p)), r.l.size)
+	end := min(off+length, r.l.size)
 	if off < r.l.size {
 		r.lastEnd = end
 	}
@@ -208,7 +242,7 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	if off >= r.l.size {
 		return 0, io.EOF
 	}
-	if len(p) == 0 {
+	if length <= 0 {
 		return 0, nil
 	}
 	bs := r.l.bs
@@ -219,7 +253,7 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	if seq {
 		stop = min(last+int64(r.ahead), r.l.nblocks-1)
 	}
-	n := 0
+	var n int64
 	for b := first; b <= last; b++ {
 		for a := b + 1; a <= min(stop, b+window); a++ {
 			lo, hi := r.shardSpan(a, off, end, seq)
@@ -245,11 +279,14 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 		start := b * bs
 		from := max(off, start) - start
 		to := min(end, start+r.l.blockLen(b)) - start
-		e.copyOut(p[n:n+int(to-from)], int(from))
-		n += int(to - from)
+		c, err := fn(e, int(from), int(to), int(n))
 		e.release()
+		n += int64(c)
+		if err != nil {
+			return n, err
+		}
 	}
-	if n < len(p) {
+	if n < length {
 		return n, io.EOF
 	}
 	return n, nil

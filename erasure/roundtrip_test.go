@@ -96,10 +96,18 @@ func TestReadAtRandom(t *testing.T) {
 							n = rng.IntN(20)
 						}
 						got, want := make([]byte, n), make([]byte, n)
-						gn, gerr := r.ReadAt(got, off)
 						wn, werr := plain.ReadAt(want, off)
-						if gn != wn || gerr != werr || !bytes.Equal(got[:gn], want[:wn]) {
-							t.Fatalf("ReadAt(%d bytes at %d) = %d, %v; bytes.Reader: %d, %v", n, off, gn, gerr, wn, werr)
+						if rng.IntN(2) == 0 {
+							gn, gerr := r.ReadAt(got, off)
+							if gn != wn || gerr != werr || !bytes.Equal(got[:gn], want[:wn]) {
+								t.Fatalf("ReadAt(%d bytes at %d) = %d, %v; bytes.Reader: %d, %v", n, off, gn, gerr, wn, werr)
+							}
+							continue
+						}
+						var buf bytes.Buffer
+						gn, gerr := r.WriteRange(&buf, off, int64(n))
+						if gn != int64(wn) || gerr != werr || !bytes.Equal(buf.Bytes(), want[:wn]) {
+							t.Fatalf("WriteRange(%d bytes at %d) = %d, %v, %d bytes written; bytes.Reader: %d, %v", n, off, gn, gerr, buf.Len(), wn, werr)
 						}
 					}
 					if degraded {
@@ -287,5 +295,42 @@ func TestWriterStates(t *testing.T) {
 	}
 	if names := blobNames(t, zones); len(names) != 0 {
 		t.Fatalf("blobs after failed Commit: %v", names)
+	}
+}
+
+// limitWriter takes n bytes, then fails.
+type limitWriter struct {
+	n   int
+	got []byte
+}
+
+var errWriterFull = errors.New("writer full")
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	c := min(len(p), w.n-len(w.got))
+	w.got = append(w.got, p[:c]...)
+	if c < len(p) {
+		return c, errWriterFull
+	}
+	return c, nil
+}
+
+// WriteRange returns its writer's error as it is, with the bytes the writer
+// took.
+func TestWriteRangeWriterFails(t *testing.T) {
+	p := Params{DataShards: 4, ParityShards: 2, BlockSize: 64 << 10}
+	data := randBytes(rand.New(rand.NewPCG(5, 6)), 3*p.BlockSize+77)
+	o := writeObject(t, p, memZones(3), "wfail", data, 1)
+	r, err := Open(context.Background(), o.readOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, limit := range []int{0, 1, 5000, p.BlockSize/4 + 3, p.BlockSize + 17} {
+		w := &limitWriter{n: limit}
+		n, err := r.WriteRange(w, 100, int64(len(data)-100))
+		if !errors.Is(err, errWriterFull) || n != int64(limit) || !bytes.Equal(w.got, data[100:100+limit]) {
+			t.Errorf("WriteRange into a writer full after %d bytes = %d, %v; took %d bytes", limit, n, err, len(w.got))
+		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/cellarhq/cellar"
 )
@@ -319,30 +318,36 @@ func (h *handler) serveObject(q *request, head bool) error {
 	return h.copyOut(q, obj, start, length)
 }
 
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
-
 // copyOut streams length bytes of obj from start. The status line is out:
 // a read failure aborts the connection (through fail), and a client that
 // went away ends the copy quietly.
 func (h *handler) copyOut(q *request, obj *cellar.Object, start, length int64) error {
-	bufp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bufp)
-	buf := *bufp
-	off, end := start, start+length
-	for off < end {
-		n, err := obj.ReadAt(buf[:min(int64(len(buf)), end-off)], off)
-		if n > 0 {
-			if _, werr := q.w.Write(buf[:n]); werr != nil {
-				h.log.Debug("s3api: client went away", "request", q.id, "err", werr)
-				return nil
-			}
-			off += int64(n)
+	// The object's bytes go to the connection straight from the store's
+	// block buffers. A failed write means the client went away; only a
+	// failed read is an error worth returning.
+	w := &clientWriter{w: q.w}
+	if _, err := obj.WriteRange(w, start, length); err != nil {
+		if w.err != nil {
+			h.log.Debug("s3api: client went away", "request", q.id, "err", w.err)
+			return nil
 		}
-		if err != nil && !(err == io.EOF && off == end) {
-			return fmt.Errorf("s3api: read %s/%s at %d: %w", q.bucket, q.key, off, err)
-		}
+		return fmt.Errorf("s3api: read %s/%s: %w", q.bucket, q.key, err)
 	}
 	return nil
+}
+
+// clientWriter keeps the first error of writing to the client.
+type clientWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *clientWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // partOffset finds where part n of an object lies in it and the object's
