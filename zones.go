@@ -119,16 +119,25 @@ func (h *zoneHealth) probe(ctx context.Context, timeout time.Duration) error {
 		return fmt.Errorf("cellar: zone %d: an earlier probe has not returned", h.zone)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		defer h.probing.Store(false)
-		defer cancel()
-		done <- h.inner.Probe(ctx)
+		// The flag drops before the answer is sent, so the next probe
+		// never finds this one still running once it has answered.
+		err := h.inner.Probe(ctx)
+		h.probing.Store(false)
+		done <- err
 	}()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
+		// An answer that came with the deadline still counts.
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
 		return fmt.Errorf("cellar: zone %d: probe: no answer in %v: %w", h.zone, timeout, ctx.Err())
 	}
 }
