@@ -314,33 +314,11 @@ func (o *Object) isClosed() bool {
 
 // ReadAt implements io.ReaderAt.
 func (o *Object) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("%w: negative offset %d", ErrInvalidArgument, off)
-	}
-	if off >= o.info.Size {
-		return 0, io.EOF
-	}
-	total := 0
-	for len(p) > 0 && off < o.info.Size {
-		i := sort.Search(len(o.ends), func(i int) bool { return o.ends[i] > off })
-		r, err := o.reader(i)
-		if err != nil {
-			return total, err
-		}
-		start := o.ends[i] - o.rec.Segments[i].Size
-		want := min(int64(len(p)), o.ends[i]-off)
-		n, err := r.ReadAt(p[:want], off-start)
-		total += n
-		off += int64(n)
-		p = p[n:]
-		if err != nil && !(err == io.EOF && int64(n) == want) {
-			return total, o.readError(err)
-		}
-	}
-	if len(p) > 0 {
-		return total, io.EOF
-	}
-	return total, nil
+	n, err := o.span(off, int64(len(p)), func(r *erasure.Reader, at, done, want int64) (int64, error) {
+		c, err := r.ReadAt(p[done:done+want], at)
+		return int64(c), err
+	})
+	return int(n), err
 }
 
 // WriteTo implements io.WriterTo: it writes the object from the current
@@ -368,13 +346,25 @@ func (o *Object) WriteTo(w io.Writer) (int64, error) {
 // of the object, a read's failure as ReadAt reports it, or w's error as it
 // is. Like ReadAt, it may run beside other reads of the Object.
 func (o *Object) WriteRange(w io.Writer, off, n int64) (int64, error) {
+	return o.span(off, n, func(r *erasure.Reader, at, _, want int64) (int64, error) {
+		return r.WriteRange(w, at, want)
+	})
+}
+
+// span hands the object's bytes [off, off+length) to fn segment by
+// segment: the segment's reader, the offset in the segment, how many
+// bytes of the range came before, and how many to take from it; fn
+// returns how many it took. span returns the bytes taken and, if fewer
+// than length, why: io.EOF at the end of the object, or fn's error,
+// classified by readError (which leaves a writer's errors as they are).
+func (o *Object) span(off, length int64, fn func(r *erasure.Reader, at, done, want int64) (int64, error)) (int64, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("%w: negative offset %d", ErrInvalidArgument, off)
 	}
 	if off >= o.info.Size {
 		return 0, io.EOF
 	}
-	end := min(off+max(n, 0), o.info.Size)
+	end := min(off+max(length, 0), o.info.Size)
 	var total int64
 	for off < end {
 		i := sort.Search(len(o.ends), func(i int) bool { return o.ends[i] > off })
@@ -384,15 +374,14 @@ func (o *Object) WriteRange(w io.Writer, off, n int64) (int64, error) {
 		}
 		start := o.ends[i] - o.rec.Segments[i].Size
 		want := min(end, o.ends[i]) - off
-		c, err := r.WriteRange(w, off-start, want)
+		c, err := fn(r, off-start, total, want)
 		total += c
 		off += c
 		if err != nil && !(err == io.EOF && c == want) {
-			// readError leaves w's errors as they are.
 			return total, o.readError(err)
 		}
 	}
-	if total < n {
+	if total < length {
 		return total, io.EOF
 	}
 	return total, nil

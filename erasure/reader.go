@@ -226,7 +226,7 @@ func (r *Reader) WriteRange(w io.Writer, off, n int64) (int64, error) {
 // of the object, a read's error, or fn's.
 func (r *Reader) span(off, length int64, fn func(e *entry, from, to, at int) (int, error)) (int64, error) {
 	if off < 0 {
-		return 0, fmt.Errorf("erasure: ReadAt: negative offset %d", off)
+		return 0, fmt.Errorf("erasure: negative offset %d", off)
 	}
 	r.mu.Lock()
 	if r.closed {
