@@ -195,14 +195,16 @@ func toError(err error) *apiError {
 
 // detail is an error's text made fit for a client: without the package
 // prefixes and the text of the sentinel it matched (the code says that),
-// and capitalized as S3's messages are.
+// and capitalized as S3's messages are when it begins with a word. A text
+// that begins with a name ("bkt/key is in storage class GLACIER", or a
+// bare bucket name) keeps the name as the client spelled it.
 func detail(err, sentinel error) string {
 	s := err.Error()
 	for _, p := range []string{"cellar: ", "s3api: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	s = strings.Replace(s, strings.TrimPrefix(sentinel.Error(), "cellar: ")+": ", "", 1)
-	if s != "" {
+	if first, _, ok := strings.Cut(s, " "); ok && first != "" && strings.Trim(first, "abcdefghijklmnopqrstuvwxyz") == "" {
 		s = strings.ToUpper(s[:1]) + s[1:]
 	}
 	return s

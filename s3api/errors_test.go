@@ -190,3 +190,28 @@ func TestConcurrentRequests(t *testing.T) {
 		t.Errorf("listed %d objects, want 40", len(doc.Contents))
 	}
 }
+
+// TestErrorDetail: a message is capitalized when it begins with a word,
+// and a name at its start is left as the client spelled it.
+func TestErrorDetail(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("%w: the Content-MD5 did not match", cellar.ErrBadDigest), "The Content-MD5 did not match"},
+		{fmt.Errorf("%w: bkt/key is in storage class STANDARD", cellar.ErrInvalidObjectState), "bkt/key is in storage class STANDARD"},
+		{fmt.Errorf("%w: mybucket", cellar.ErrNoSuchBucket), "mybucket"},
+		{fmt.Errorf("%w: %q is not an upload ID", cellar.ErrNoSuchUpload, "abc"), `"abc" is not an upload ID`},
+		{fmt.Errorf("%w: 12 bytes in one put", cellar.ErrEntityTooLarge), "12 bytes in one put"},
+	} {
+		var sentinel error
+		for _, s := range []error{cellar.ErrBadDigest, cellar.ErrInvalidObjectState, cellar.ErrNoSuchBucket, cellar.ErrNoSuchUpload, cellar.ErrEntityTooLarge} {
+			if errors.Is(c.err, s) {
+				sentinel = s
+			}
+		}
+		if got := detail(c.err, sentinel); got != c.want {
+			t.Errorf("detail(%q) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}
