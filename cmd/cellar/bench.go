@@ -108,7 +108,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (*benchConfig, error) {
 	flags.IntVar(&c.concurrency, "concurrency", 16, "small puts, list-setup puts, and s3-put and s3-get requests, in flight at once")
 	flags.Var(&c.s3Small, "s3-small", "size of the small objects of s3-put and s3-get")
 	flags.Var(&c.s3Large, "s3-large", "size of the large objects of s3-put and s3-get")
-	flags.IntVar(&c.s3Count, "s3-count", 0, fmt.Sprintf("objects of each size that s3-put and s3-get move per run (0: %d of --s3-small, %d of --s3-large)", s3SmallCount, s3LargeCount))
+	flags.IntVar(&c.s3Count, "s3-count", 0, fmt.Sprintf("objects of each size that s3-put and s3-get move per run (0: %d of --s3-small, --concurrency of --s3-large)", s3SmallCount))
 	flags.IntVar(&c.listKeys, "list-keys", 100000, "keys to list")
 	flags.IntVar(&c.lcObjects, "lifecycle-objects", 100000, "objects the lifecycle workload expires")
 	flags.IntVar(&c.reps, "reps", 3, "runs of each side of put-large, get-large, get-degraded and list, alternating which side goes first; the table shows each side's fastest")

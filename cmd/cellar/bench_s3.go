@@ -35,10 +35,10 @@ const (
 
 	subS3 = "s3" // embedded default store of s3-put and s3-get
 
-	// Default object counts of --s3-small and --s3-large when --s3-count
-	// is 0.
+	// Default object count of --s3-small when --s3-count is 0. The
+	// default count of --s3-large is --concurrency, so that that many
+	// large objects are in flight at once.
 	s3SmallCount = 64
-	s3LargeCount = 8
 
 	s3Region    = "us-east-1"
 	s3AccessKey = "CELLARBENCHACCESSKEY"
@@ -63,7 +63,7 @@ func (c s3Class) body(g *generator, i int) *genSeeker {
 func (b *bench) s3Classes() []s3Class {
 	small, large := b.cfg.s3Count, b.cfg.s3Count
 	if b.cfg.s3Count == 0 {
-		small, large = s3SmallCount, s3LargeCount
+		small, large = s3SmallCount, b.cfg.concurrency
 	}
 	var out []s3Class
 	for _, c := range []s3Class{{size: int64(b.cfg.s3Small), n: small}, {size: int64(b.cfg.s3Large), n: large}} {
