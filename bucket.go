@@ -1,6 +1,7 @@
 package cellar
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -183,6 +184,35 @@ func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64, i
 	if layout == nil {
 		return nil, fmt.Errorf("%w: %q", ErrInvalidStorageClass, class)
 	}
+	if r == nil {
+		r = strings.NewReader("")
+	}
+	body := &bodyReader{r: r, size: size, limit: limit}
+	var src io.Reader = body
+	if layout.small != nil {
+		switch {
+		case size > 0 && size <= SmallObjectSize:
+			layout = layout.small
+		case size == 0:
+			// Length unknown: read one byte past the small size to
+			// learn which layout the body gets.
+			peek := make([]byte, SmallObjectSize+1)
+			n, err := io.ReadFull(body, peek)
+			switch {
+			case body.err != nil:
+				return nil, body.err
+			case ctx.Err() != nil:
+				return nil, ctx.Err()
+			case err == io.EOF || err == io.ErrUnexpectedEOF:
+				layout = layout.small
+				src = bytes.NewReader(peek[:n])
+			case err != nil:
+				return nil, fmt.Errorf("cellar: read body: %w", err)
+			default:
+				src = io.MultiReader(bytes.NewReader(peek), body)
+			}
+		}
+	}
 	p := layout.p
 	dataID := newDataID()
 	placement, err := layout.place(seedOf(dataID), s.opts.AllowWeakPlacement)
@@ -199,14 +229,10 @@ func (s *Store) writeData(ctx context.Context, r io.Reader, size, limit int64, i
 		return nil, s.writeError(err)
 	}
 	pd := &pendingData{w: w, alg: string(c.alg), seg: segment{DataID: dataID, K: p.DataShards, M: p.ParityShards, BlockSize: p.BlockSize, Placement: placement}}
-	if r == nil {
-		r = strings.NewReader("")
-	}
 	// The Writer reads the body straight into its stripe buffers and feeds
 	// the MD5 on a goroutine of its own, beside encoding and the writes;
 	// it checks ctx before every read.
-	body := &bodyReader{r: r, size: size, limit: limit}
-	if _, err := w.ReadFrom(body); err != nil {
+	if _, err := w.ReadFrom(src); err != nil {
 		pd.abort(s)
 		switch {
 		case ctx.Err() != nil:

@@ -326,8 +326,8 @@ func TestRebuildIndexKeepsDeletionsDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	if n := countZoneBlobs(t, dir, "data/"); n != 2*6 {
-		t.Fatalf("%d shard blobs, want the 12 of both objects", n)
+	if n := countZoneBlobs(t, dir, "data/"); n != 2*3 {
+		t.Fatalf("%d shard blobs, want the 6 of both (small) objects", n)
 	}
 	os.RemoveAll(filepath.Join(dir, "index"))
 	rep, err := cellar.RebuildIndex(ctx, rebuildOpts(dir, clock), nil)
@@ -353,8 +353,8 @@ func TestRebuildIndexKeepsDeletionsDeleted(t *testing.T) {
 	if srep, err := st.Sweep(ctx); err != nil || srep.Deleted != 1 {
 		t.Errorf("sweep after rebuild: %+v, %v", srep, err)
 	}
-	if n := countZoneBlobs(t, dir, "data/"); n != 6 {
-		t.Errorf("%d shard blobs after sweep, want 6", n)
+	if n := countZoneBlobs(t, dir, "data/"); n != 3 {
+		t.Errorf("%d shard blobs after sweep, want the 3 of the kept object", n)
 	}
 }
 
@@ -686,7 +686,8 @@ func TestRebuildIndexSkipsIncompleteData(t *testing.T) {
 	for _, z := range st.Zones() {
 		z.List(ctx, "", func(info backend.Info) error { before[info.Name] = true; return nil })
 	}
-	if _, err := b.Put(ctx, "k", strings.NewReader("second, cut short"), nil); err != nil {
+	// Over SmallObjectSize, so RS(4,2).
+	if _, err := b.Put(ctx, "k", strings.NewReader(strings.Repeat("second, cut short. ", 300)), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Leave 3 of the second version's 6 shards: fewer than k = 4.

@@ -34,7 +34,7 @@ func TestScrubResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		if _, err := s.Bucket("resume").Put(ctx, fmt.Sprintf("k%d", i), bytes.NewReader(make([]byte, 1000)), nil); err != nil {
+		if _, err := s.Bucket("resume").Put(ctx, fmt.Sprintf("k%d", i), bytes.NewReader(make([]byte, 5000)), nil); err != nil { // over SmallObjectSize: six shards
 			t.Fatal(err)
 		}
 	}

@@ -39,7 +39,7 @@ func TestStats(t *testing.T) {
 	}
 
 	// An overwrite queues the old data for deletion.
-	if _, err := b.Put(ctx, "k0", bytes.NewReader([]byte("new")), nil); err != nil {
+	if _, err := b.Put(ctx, "k0", bytes.NewReader(randBytes(9, 5000)), nil); err != nil { // RS(4,2), as the others
 		t.Fatal(err)
 	}
 	if st = s.Stats(); st.GarbageQueue != 1 || st.HealQueue != 6 {

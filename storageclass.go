@@ -88,6 +88,42 @@ type classLayout struct {
 	p       erasure.Params
 	quorum  int
 	oneZone bool // every shard in one zone of zones, rotating per object
+
+	// small is the layout of objects of at most SmallObjectSize bytes:
+	// RS(1,m) over the same zones, nil when the class's k is already 1.
+	small *classLayout
+}
+
+// SmallObjectSize is the largest object stored in its class's small layout,
+// RS(1,m): one data shard and m parity shards, each a whole copy. Such an
+// object survives the same m lost shards (and so the same zones) as in
+// RS(k,m), in 1+m shard files instead of k+m. Up to one 4 KiB filesystem
+// block per shard that costs no more disk either: RS(k,m) would still take
+// a block for each of its k+m shards. See doc.go, "Small objects".
+const SmallObjectSize = 4 << 10
+
+// smallLayout returns l's small layout, or nil if l needs none. Its write
+// quorum keeps l's share of the shards, rounded up, so that a small write
+// needs as many zones as a large one: RS(4,2) with a quorum of 4 of 6
+// becomes RS(1,2) with 2 of 3.
+func (l *classLayout) smallLayout(allowWeak bool) *classLayout {
+	if l.p.DataShards == 1 {
+		return nil
+	}
+	s := &classLayout{zones: l.zones, oneZone: l.oneZone, p: erasure.Params{
+		DataShards: 1, ParityShards: l.p.ParityShards, BlockSize: min(l.p.BlockSize, SmallObjectSize),
+	}}
+	n, sn := l.p.Shards(), s.p.Shards()
+	s.quorum = max(1, (l.quorum*sn+n-1)/n)
+	if s.p.Validate() != nil {
+		return nil
+	}
+	if !s.oneZone {
+		if _, err := erasure.Place(len(s.zones), s.p, 0, allowWeak); err != nil {
+			return nil
+		}
+	}
+	return s
 }
 
 // place gives the placement (global zone indices) of new data.
@@ -178,6 +214,7 @@ func (o *Options) classLayouts() (map[string]*classLayout, error) {
 					ErrInvalidOptions, class, len(l.zones), l.p.DataShards, l.p.ParityShards, l.p.ParityShards, err)
 			}
 		}
+		l.small = l.smallLayout(o.AllowWeakPlacement)
 		out[class] = l
 	}
 	return out, nil

@@ -442,34 +442,50 @@ func TestStorageClassOptions(t *testing.T) {
 		}
 		return out
 	}
+	// Each class once with an object over SmallObjectSize (its RS(k,m))
+	// and once with a small one (RS(1,m) over the same zones).
 	for _, tc := range []struct {
-		class string
-		check func([]int) bool
+		class        string
+		check, small func([]int) bool
 	}{
-		{"ONEZONE_IA", func(d []int) bool { return (d[0] == 6) != (d[1] == 6) != (d[2] == 6) && d[0]+d[1]+d[2] == 6 }},
-		{"REDUCED_REDUNDANCY", func(d []int) bool { return d[0] == 1 && d[1] == 1 && d[2] == 1 }},
-		{"GLACIER", func(d []int) bool { return d[0] == 0 && d[1] == 2 && d[2] == 2 }},
-		{"", func(d []int) bool { return d[0] == 2 && d[1] == 2 && d[2] == 2 }},
+		{"ONEZONE_IA",
+			func(d []int) bool { return (d[0] == 6) != (d[1] == 6) != (d[2] == 6) && d[0]+d[1]+d[2] == 6 },
+			func(d []int) bool { return (d[0] == 3) != (d[1] == 3) != (d[2] == 3) && d[0]+d[1]+d[2] == 3 }},
+		{"REDUCED_REDUNDANCY",
+			func(d []int) bool { return d[0] == 1 && d[1] == 1 && d[2] == 1 },
+			func(d []int) bool { return max(d[0], d[1], d[2]) == 1 && d[0]+d[1]+d[2] == 2 }},
+		{"GLACIER",
+			func(d []int) bool { return d[0] == 0 && d[1] == 2 && d[2] == 2 },
+			func(d []int) bool { return d[0] == 0 && d[1] >= 1 && d[2] >= 1 && d[1]+d[2] == 3 }},
+		{"",
+			func(d []int) bool { return d[0] == 2 && d[1] == 2 && d[2] == 2 },
+			func(d []int) bool { return d[0] == 1 && d[1] == 1 && d[2] == 1 }},
 	} {
-		before := shardsPerZone()
-		info, err := b.Put(ctx, "k-"+tc.class, bytes.NewReader([]byte("hello")), &cellar.PutOptions{StorageClass: tc.class})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := tc.class
-		if want == "" {
-			want = cellar.StorageClassStandard
-		}
-		if info.StorageClass != want {
-			t.Errorf("put %q: class %s", tc.class, info.StorageClass)
-		}
-		after := shardsPerZone()
-		d := make([]int, len(after))
-		for i := range after {
-			d[i] = after[i] - before[i]
-		}
-		if !tc.check(d) {
-			t.Errorf("%s: shards per zone %v", tc.class, d)
+		for _, small := range []bool{false, true} {
+			before := shardsPerZone()
+			key, body, check := "k-"+tc.class, randBytes(7, 5000), tc.check
+			if small {
+				key, body, check = "small-"+tc.class, []byte("hello"), tc.small
+			}
+			info, err := b.Put(ctx, key, bytes.NewReader(body), &cellar.PutOptions{StorageClass: tc.class})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.class
+			if want == "" {
+				want = cellar.StorageClassStandard
+			}
+			if info.StorageClass != want {
+				t.Errorf("put %q: class %s", tc.class, info.StorageClass)
+			}
+			after := shardsPerZone()
+			d := make([]int, len(after))
+			for i := range after {
+				d[i] = after[i] - before[i]
+			}
+			if !check(d) {
+				t.Errorf("%s (small %v): shards per zone %v", tc.class, small, d)
+			}
 		}
 	}
 	// Check, Scrub and Heal work from each segment's own shard counts and
@@ -477,7 +493,7 @@ func TestStorageClassOptions(t *testing.T) {
 	if rep, err := s.Check(ctx); err != nil || len(rep.Problems) > 0 || rep.Degraded > 0 {
 		t.Errorf("check: %+v %v", rep, err)
 	}
-	if rep, err := s.Scrub(ctx, nil); err != nil || len(rep.Lost) > 0 || rep.Bad > 0 || rep.DataSets != 4 || rep.Shards != 19 {
+	if rep, err := s.Scrub(ctx, nil); err != nil || len(rep.Lost) > 0 || rep.Bad > 0 || rep.DataSets != 8 || rep.Shards != 19+11 {
 		t.Errorf("scrub: %+v %v", rep, err)
 	}
 	if _, err := b.Put(ctx, "x", nil, &cellar.PutOptions{StorageClass: "standard"}); !errors.Is(err, cellar.ErrInvalidStorageClass) {

@@ -797,8 +797,17 @@ func (b *bench) putSmall(ctx context.Context) error {
 	b.note(wPutSmall, "cellar %s: %d puts of %s, %d at a time, into a fresh embedded-default store; afterwards all listed and 3 read back",
 		describe([]sample{cs}), n, byteSize(size), conc)
 	b.note(wPutSmall, "baseline %s: per object create temp file, write, fsync, rename, %d at a time, in one directory, which is not fsynced; a cellar put commits %d shard files (each fsynced, renamed into one of 256 fan-out directories, which is then fsynced) and one synced index batch",
-		describe([]sample{rs}), conc, b.k+b.m)
+		describe([]sample{rs}), conc, smallShards(size, b.k, b.m))
 	return nil
+}
+
+// smallShards is how many shard files a put of size bytes commits: k+m,
+// or 1+m in the small layout.
+func smallShards(size, k, m int) int {
+	if size <= cellar.SmallObjectSize {
+		return 1 + m
+	}
+	return k + m
 }
 
 func smallKey(i int) string { return fmt.Sprintf("small/%07d", i) }

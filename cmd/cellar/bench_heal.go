@@ -153,8 +153,9 @@ func (b *bench) healScrub(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if found.Bad != 2*n || len(found.Lost) > 0 {
-		return fmt.Errorf("the scrub after replacing az2 found %d bad shards and %d data sets lost; want %d and none", found.Bad, len(found.Lost), 2*n)
+	missed := zoneShards(n, osize)
+	if found.Bad != missed || len(found.Lost) > 0 {
+		return fmt.Errorf("the scrub after replacing az2 found %d bad shards and %d data sets lost; want %d and none", found.Bad, len(found.Lost), missed)
 	}
 	rawSide := func(w string) (sample, error) {
 		return b.measure(phase{w: w, prep: b.evict(raw), run: func() error {
@@ -182,8 +183,8 @@ func (b *bench) healScrub(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", wHeal, err)
 	}
-	if stats := st.Stats(); hrep.Healed != 2*n || hrep.Pending != 0 || stats.HealQueue != 0 || stats.Err != nil {
-		return fmt.Errorf("%s: healed %d shards, %d pending, %d still queued (%v); want %d, none, none", wHeal, hrep.Healed, hrep.Pending, stats.HealQueue, stats.Err, 2*n)
+	if stats := st.Stats(); hrep.Healed != missed || hrep.Pending != 0 || stats.HealQueue != 0 || stats.Err != nil {
+		return fmt.Errorf("%s: healed %d shards, %d pending, %d still queued (%v); want %d, none, none", wHeal, hrep.Healed, hrep.Pending, stats.HealQueue, stats.Err, missed)
 	}
 	// Untimed: the objects read back from the rebuilt zone and one other
 	// alone (az1 held out), so the rebuilt shards are what is read.
@@ -205,7 +206,7 @@ func (b *bench) healScrub(ctx context.Context) error {
 	if b.sel[wHeal] {
 		b.rows[wHeal] = repairRow(float64(total)/1e6/hs.d.Seconds(), float64(total)/1e6/hb.d.Seconds(), "%9.1f MB/s")
 		b.note(wHeal, "%d objects of %s (%s) put %d at a time (untimed, with the raw copy %s); zone az2 then deleted and reopened empty; an untimed Store.Scrub queued its %d shards; one run a side, cold",
-			n, byteSize(osize), byteSize(total), healReaders, secs(setupTime), 2*n)
+			n, byteSize(osize), byteSize(total), healReaders, secs(setupTime), missed)
 		b.note(wHeal, "cellar %s: Store.Heal, unpaced (HealBytesPerSecond -1), rebuilt %d shards, %s written (%.1f MB/s of shard bytes); MB/s counts the object bytes brought back to full redundancy",
 			describe([]sample{hs}), hrep.Healed, byteSize(hrep.Bytes), float64(hrep.Bytes)/1e6/hs.d.Seconds())
 		b.note(wHeal, "baseline %s: the same objects as plain files, read %d at a time with io.Copy(io.Discard), as rebuilding must read them; afterwards every object read back from az2 and az3 alone", describe([]sample{hb}), healReaders)
@@ -363,9 +364,10 @@ func (b *bench) healMany(ctx context.Context) error {
 		return fmt.Errorf("setup: %w", err)
 	}
 	setupTime := time.Since(setup)
+	missed := zoneShards(n, int64(size))
 	before := st.Stats()
-	if before.HealQueueSets != n || before.HealQueue != 2*n {
-		return fmt.Errorf("with az2 offline, %d objects left %d shards of %d data sets queued; want %d of %d", n, before.HealQueue, before.HealQueueSets, 2*n, n)
+	if before.HealQueueSets != n || before.HealQueue != missed {
+		return fmt.Errorf("with az2 offline, %d objects left %d shards of %d data sets queued; want %d of %d", n, before.HealQueue, before.HealQueueSets, missed, n)
 	}
 
 	cs, err := b.measure(phase{w: wHeal10k, cellar: true, run: func() error {
@@ -377,8 +379,8 @@ func (b *bench) healMany(ctx context.Context) error {
 	}
 	after := st.Stats()
 	healed := after.ShardsHealed - before.ShardsHealed
-	if healed != int64(2*n) {
-		return fmt.Errorf("the heal queue emptied with %d shards healed, want %d", healed, 2*n)
+	if healed != int64(missed) {
+		return fmt.Errorf("the heal queue emptied with %d shards healed, want %d", healed, missed)
 	}
 	blob := (after.BytesHealed - before.BytesHealed) / healed
 	for _, i := range []int{0, n / 2, n - 1} {
@@ -393,7 +395,7 @@ func (b *bench) healMany(ctx context.Context) error {
 	}
 	shard := make([]byte, blob)
 	rs, err := b.measure(phase{w: wHeal10k, run: func() error {
-		return forEach(ctx, 2*n, healReaders, func(ctx context.Context, i int) error {
+		return forEach(ctx, missed, healReaders, func(ctx context.Context, i int) error {
 			return writeFileAtomic(filepath.Join(raw, fmt.Sprintf("shard-%07d", i)), func(f *os.File) error {
 				_, err := f.Write(shard)
 				return err
@@ -405,11 +407,21 @@ func (b *bench) healMany(ctx context.Context) error {
 	}
 	b.rows[wHeal10k] = repairRow(float64(n)/cs.d.Seconds(), float64(n)/rs.d.Seconds(), "%9.0f obj/s")
 	b.note(wHeal10k, "%d objects of %s put %d at a time with az2 offline (faulty.Offline, marked so by the prober; untimed, %s), leaving %d shards queued",
-		n, byteSize(size), b.cfg.concurrency, secs(setupTime), 2*n)
+		n, byteSize(size), b.cfg.concurrency, secs(setupTime), missed)
 	b.note(wHeal10k, "cellar %s: az2 back online, until Stats showed it online and the heal queue empty: the prober's next probe (within a second), then the background healer; Stats polled every %v or more, keeping its scans to a twentieth of the time; obj/s is objects back at full redundancy a second",
 		describe([]sample{cs}), healPoll)
-	b.note(wHeal10k, "baseline %s: writing the %d missed shard blobs (%s each, the healed blobs' mean) as files, each fsynced and renamed, %d at a time", describe([]sample{rs}), 2*n, byteSize(blob), healReaders)
+	b.note(wHeal10k, "baseline %s: writing the %d missed shard blobs (%s each, the healed blobs' mean) as files, each fsynced and renamed, %d at a time", describe([]sample{rs}), missed, byteSize(blob), healReaders)
 	return nil
+}
+
+// zoneShards is how many shards one zone of the embedded default holds
+// of n objects of size bytes each: two of RS(4,2), one of the small layout
+// RS(1,2).
+func zoneShards(n int, size int64) int {
+	if size <= cellar.SmallObjectSize {
+		return n
+	}
+	return 2 * n
 }
 
 // repairRow is a row of rates c and r printed with format, and their ratio
