@@ -156,3 +156,39 @@ func TestListBadInput(t *testing.T) {
 		t.Fatalf("MaxKeys 5000: %d objects, truncated %v, %v", len(page.Objects), page.IsTruncated, err)
 	}
 }
+
+// TestListPagesIndependent: a page handed out is the caller's; later
+// listings, of objects or versions, do not change it.
+func TestListPagesIndependent(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	b := newBucket(t, s, "pages")
+	for i := range 5 {
+		if _, err := b.Put(ctx, fmt.Sprintf("k%d", i), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := b.List(ctx, &cellar.ListOptions{MaxKeys: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint(first.Objects)
+	if len(first.Objects) != 2 || cap(first.Objects) != 2 {
+		t.Fatalf("first page: %d objects in a slice of %d", len(first.Objects), cap(first.Objects))
+	}
+	for range 3 {
+		if _, err := b.List(ctx, &cellar.ListOptions{StartAfter: "k1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.ListVersions(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(first.Objects); got != want {
+		t.Fatalf("first page changed by later listings:\n%s\nwas\n%s", got, want)
+	}
+	empty, err := b.List(ctx, &cellar.ListOptions{Prefix: "none"})
+	if err != nil || empty.Objects != nil {
+		t.Fatalf("empty listing: %#v %v", empty.Objects, err)
+	}
+}

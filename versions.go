@@ -85,6 +85,7 @@ func (b *Bucket) ListVersions(ctx context.Context, opts *ListVersionsOptions) (*
 	}
 
 	page := &VersionsPage{}
+	vers := getInfoBuf()
 	for ok {
 		rawKey, rest, err := index.DecodeEscaped(it.Key()[len(base):])
 		if err != nil || len(rest) != 8 {
@@ -93,7 +94,7 @@ func (b *Bucket) ListVersions(ctx context.Context, opts *ListVersionsOptions) (*
 		key := string(rawKey)
 		if opts.Delimiter != "" {
 			if i := strings.Index(key[len(opts.Prefix):], opts.Delimiter); i >= 0 {
-				if len(page.Versions)+len(page.CommonPrefixes) == maxKeys {
+				if len(*vers)+len(page.CommonPrefixes) == maxKeys {
 					page.IsTruncated = true
 					break
 				}
@@ -105,7 +106,7 @@ func (b *Bucket) ListVersions(ctx context.Context, opts *ListVersionsOptions) (*
 				continue
 			}
 		}
-		if len(page.Versions)+len(page.CommonPrefixes) == maxKeys {
+		if len(*vers)+len(page.CommonPrefixes) == maxKeys {
 			page.IsTruncated = true
 			break
 		}
@@ -117,13 +118,14 @@ func (b *Bucket) ListVersions(ctx context.Context, opts *ListVersionsOptions) (*
 		info.Restore = restoreStatus(rec, b.s.now())
 		info.IsLatest = !havePrev || prevKey != key
 		prevKey, havePrev = key, true
-		page.Versions = append(page.Versions, info)
+		*vers = append(*vers, info)
 		page.NextKeyMarker, page.NextVersionIDMarker = key, rec.VersionID
 		ok = it.Next()
 	}
 	if err := it.Error(); err != nil {
 		return nil, err
 	}
+	page.Versions = finishInfos(vers)
 	if !page.IsTruncated {
 		page.NextKeyMarker, page.NextVersionIDMarker = "", ""
 	}
