@@ -97,9 +97,9 @@ type classLayout struct {
 // SmallObjectSize is the largest object stored in its class's small layout,
 // RS(1,m): one data shard and m parity shards, each a whole copy. Such an
 // object survives the same m lost shards (and so the same zones) as in
-// RS(k,m), in 1+m shard files instead of k+m. Up to one 4 KiB filesystem
-// block per shard that costs no more disk either: RS(k,m) would still take
-// a block for each of its k+m shards. See doc.go, "Small objects".
+// RS(k,m), in 1+m shard files instead of k+m. While a shard fits in one
+// 4 KiB filesystem block this costs no more disk either: RS(k,m) would
+// take a block for each of its k+m shards. See doc.go, "Small objects".
 const SmallObjectSize = 4 << 10
 
 // smallLayout returns l's small layout, or nil if l needs none. Its write
