@@ -551,16 +551,7 @@ func rebuiltObject(t *testing.T, zones []*faulty.Backend, bucket, key string) []
 			if err != nil && !(err == io.EOF && len(b) == int(r.Size())) {
 				t.Fatal(err)
 			}
-			w, err := c.Create(ctx, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := w.Write(b); err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Commit(); err != nil {
-				t.Fatal(err)
-			}
+			writeBlob(t, c, name, b)
 		}
 		opts.Zones = append(opts.Zones, c)
 	}
