@@ -444,8 +444,9 @@
 //     shards as RS(k,m) does, and so any lost zone, in 1+m shard files
 //     instead of k+m: a put of 4 KiB commits three files instead of six
 //     on the embedded default, about twice the puts a second on a disk
-//     bound by fsync. On disk it costs no more: at 4 KiB or less every
-//     RS(k,m) shard still takes a filesystem block. With the default
+//     bound by fsync. On disk it costs no more where every file takes at
+//     least a 4 KiB block (ext4, xfs, tmpfs; TestSmallObjectDiskUse): at
+//     4 KiB or less every RS(k,m) shard still takes such a block. With the default
 //     placement it also keeps a copy in every zone, so it reads with any
 //     two of three zones gone, where RS(4,2) needs two zones. Its write
 //     quorum is the class's share of shards, rounded up (RS(4,2) with a
